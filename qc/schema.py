@@ -1,0 +1,112 @@
+"""Data passed between stages: frozen, slotted dataclasses.
+
+The transcript mirrors SPEC §1; the result mirrors SPEC §2. Modelled on faster-whisper's
+``Segment``/``TranscriptionInfo``: the settings that produced a transcript travel with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Speaker = Literal["agent", "customer", "unknown"]
+SPEAKERS: tuple[str, ...] = ("agent", "customer", "unknown")
+
+Category = Literal[
+    "banned",
+    "nonstandard",
+    "filler",
+    "negative",
+    "opening",
+    "closing",
+    "silence",
+    "interruption",
+    "speech_rate",
+]
+CATEGORIES: tuple[str, ...] = (
+    "banned",
+    "nonstandard",
+    "filler",
+    "negative",
+    "opening",
+    "closing",
+    "silence",
+    "interruption",
+    "speech_rate",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """One turn of one speaker. Times are seconds from the start of the recording."""
+
+    speaker: Speaker
+    text: str
+    start: float | None = None
+    end: float | None = None
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """One call (SPEC §1)."""
+
+    call_id: str
+    agent_id: str
+    utterances: tuple[Utterance, ...]
+    agent_name: str | None = None
+    started_at: str | None = None
+    source: str | None = None
+    audio: str | None = None
+    asr: dict[str, object] | None = None
+    roles: dict[str, object] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One violation, with everything an inspector needs to defend the lost points."""
+
+    rule_id: str
+    category: str
+    name: str
+    speaker: str
+    utterance: int | None
+    start: float | None
+    end: float | None
+    text: str
+    context: str
+    suggestion: str | None
+    deduction: float
+    veto: bool
+    source: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """Result of a mandatory-line check (opening, closing…)."""
+
+    ok: bool
+    utterance: int | None
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """The scored call (SPEC §2)."""
+
+    call_id: str
+    agent_id: str
+    agent_name: str | None
+    started_at: str | None
+    ruleset: str
+    score: float
+    veto: bool
+    checks: dict[str, Check]
+    polite_count: int
+    polite_terms: dict[str, int]
+    hits: tuple[Hit, ...]
+    warnings: tuple[str, ...] = ()
+    source: str | None = None
+    audio: str | None = None

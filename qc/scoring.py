@@ -1,0 +1,117 @@
+"""The scorecard: how many points each finding costs, caps per category, and veto rules (致命项).
+
+Pure functions over findings; the prices live in lexicons/scorecard.yaml. Each hit carries the
+points it actually cost after caps, so the deductions on a call always add up to base − score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from qc.schema import CATEGORIES
+
+
+class ScorecardError(ValueError):
+    """scorecard.yaml is invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryPrice:
+    deduction: float
+    cap: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Scorecard:
+    SCHEMA: ClassVar[str] = "qc.scorecard/1"
+
+    base: float
+    floor: float
+    pass_mark: float
+    veto_score: float
+    categories: Mapping[str, CategoryPrice]
+    rule_deductions: Mapping[str, float]
+    veto_rules: frozenset[str]
+
+    @classmethod
+    def default(cls) -> Scorecard:
+        return cls(100.0, 0.0, 60.0, 0.0, {c: CategoryPrice(0.0, None) for c in CATEGORIES}, {}, frozenset())
+
+    @classmethod
+    def from_spec(cls, data: Mapping[str, Any], rule_ids: set[str]) -> Scorecard:
+        allowed = {"schema", "base", "floor", "pass_mark", "veto_score", "categories", "rules", "veto"}
+        unknown = set(data) - allowed
+        if unknown:
+            raise ScorecardError(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+        def num(value: Any, what: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ScorecardError(f"{what} must be a number ≥ 0, got {value!r}")
+            return float(value)
+
+        base = num(data.get("base", 100), "base")
+        floor = num(data.get("floor", 0), "floor")
+        if floor > base:
+            raise ScorecardError(f"floor {floor} is above base {base}")
+        categories: dict[str, CategoryPrice] = {}
+        raw_cats = data.get("categories") or {}
+        for name in raw_cats:
+            if name not in CATEGORIES:
+                raise ScorecardError(f"unknown category {name!r}; known: {', '.join(CATEGORIES)}")
+        for name in CATEGORIES:
+            spec = raw_cats.get(name)
+            if spec is None:
+                raise ScorecardError(f"category {name!r} has no price (add it under 'categories')")
+            extra = set(spec) - {"deduction", "cap"}
+            if extra:
+                raise ScorecardError(f"category {name!r}: unknown key(s) {sorted(extra)}")
+            cap = spec.get("cap")
+            categories[name] = CategoryPrice(num(spec.get("deduction"), f"{name}.deduction"),
+                                             None if cap is None else num(cap, f"{name}.cap"))
+        rule_deductions = {}
+        for rid, spec in (data.get("rules") or {}).items():
+            if rid not in rule_ids:
+                raise ScorecardError(f"rules: {rid!r} is not a rule id in lexicons/rules")
+            if not isinstance(spec, dict) or set(spec) != {"deduction"}:
+                raise ScorecardError(f"rules: {rid!r} must be {{deduction: N}}")
+            rule_deductions[rid] = num(spec["deduction"], f"rules.{rid}.deduction")
+        veto = data.get("veto") or []
+        if not isinstance(veto, list):
+            raise ScorecardError("veto must be a list of rule ids")
+        for rid in veto:
+            if rid not in rule_ids:
+                raise ScorecardError(f"veto: {rid!r} is not a rule id in lexicons/rules")
+        return cls(base, floor, num(data.get("pass_mark", 60), "pass_mark"),
+                   num(data.get("veto_score", 0), "veto_score"), categories, rule_deductions, frozenset(veto))
+
+    def price(self, rule_id: str, category: str) -> float:
+        return self.rule_deductions.get(rule_id, self.categories[category].deduction)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    deduction: float
+    veto: bool
+
+
+def price_findings(keys: Iterable[tuple[str, str]], card: Scorecard) -> tuple[list[Priced], float, bool]:
+    """Price (rule_id, category) pairs in call order; returns per-finding prices, score, veto."""
+    spent: dict[str, float] = {}
+    priced = []
+    total = 0.0
+    vetoed = False
+    for rule_id, category in keys:
+        want = card.price(rule_id, category)
+        cap = card.categories[category].cap
+        used = spent.get(category, 0.0)
+        take = want if cap is None else max(0.0, min(want, cap - used))
+        take = min(take, max(0.0, card.base - card.floor - total))
+        spent[category] = used + take
+        total += take
+        is_veto = rule_id in card.veto_rules
+        vetoed = vetoed or is_veto
+        priced.append(Priced(take, is_veto))
+    score = card.veto_score if vetoed else card.base - total
+    return priced, round(max(card.floor, min(card.base, score)), 2), vetoed
