@@ -1,0 +1,235 @@
+"""The results database (SQLAlchemy Core): embedded SQLite by default, PostgreSQL by URL.
+
+Re-scoring a call replaces its rows in one transaction, so a call is never stored twice or
+half-stored; a batch commits as it goes, so a killed batch keeps every committed call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+
+from qc.errors import StoreError
+from qc.schema import CallResult, Transcript
+from qc.transcripts import transcript_to_dict
+
+SCHEMA_VERSION = 1
+DEFAULT_URL = "sqlite:///qc.db"
+
+metadata = MetaData()
+
+meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+
+rulesets = Table(
+    "rulesets", metadata,
+    Column("version", String(32), primary_key=True),
+    Column("lexicon_root", Text),
+    Column("first_used_at", String(40), nullable=False),
+)
+
+agents = Table(
+    "agents", metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("agent_name", Text),
+    Column("team", Text),
+)
+
+calls = Table(
+    "calls", metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("agent_id", String(64), ForeignKey("agents.agent_id"), nullable=False),
+    Column("agent_name", Text),
+    Column("started_at", String(40)),
+    Column("month", String(7)),
+    Column("source", Text),
+    Column("audio", Text),
+    Column("transcript", JSON, nullable=False),
+    Index("ix_calls_month_agent", "month", "agent_id"),
+)
+
+results = Table(
+    "results", metadata,
+    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), primary_key=True),
+    Column("ruleset", String(32), ForeignKey("rulesets.version"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("veto", Boolean, nullable=False),
+    Column("polite_count", Integer, nullable=False),
+    Column("polite_terms", JSON, nullable=False),
+    Column("checks", JSON, nullable=False),
+    Column("warnings", JSON, nullable=False),
+    Column("scored_at", String(40), nullable=False),
+)
+
+hits = Table(
+    "hits", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("speaker", String(16), nullable=False),
+    Column("utterance", Integer),
+    Column("start", Float),
+    Column("end", Float),
+    Column("text", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("suggestion", Text),
+    Column("deduction", Float, nullable=False),
+    Column("veto", Boolean, nullable=False),
+    Column("detail", Text),
+    Column("source", Text),
+    Index("ix_hits_call", "call_id"),
+    Index("ix_hits_category_rule", "category", "rule_id"),
+)
+
+
+def month_of(started_at: str | None) -> str | None:
+    """'2026-11-03T09:15:00+08:00' → '2026-11' (None when absent or not a date)."""
+    if not started_at or len(started_at) < 7:
+        return None
+    candidate = started_at[:7]
+    try:
+        datetime.strptime(candidate, "%Y-%m")
+    except ValueError:
+        return None
+    return candidate
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def resolve_url(url: str | None) -> str:
+    """--db, else $QC_DB, else an embedded SQLite file qc.db here. postgresql:// uses psycopg 3."""
+    url = url or os.environ.get("QC_DB") or DEFAULT_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class Store:
+    """Open (and create or check) the results database."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        try:
+            self.engine: Engine = create_engine(self.url, future=True)
+        except (ArgumentError, ImportError) as err:
+            raise StoreError(f"cannot use database URL {self.url!r}: {err}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            self._prepare()
+        except OperationalError as err:
+            raise StoreError(f"cannot open database {self._display()}: {err.orig}") from None
+        self._known_rulesets: set[str] = set()
+
+    def _display(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def _prepare(self) -> None:
+        with self.engine.begin() as conn:
+            existing = set(inspect(conn).get_table_names())
+            if existing and "qc_meta" not in existing and existing & {"calls", "results", "hits"}:
+                raise StoreError(f"{self._display()} holds tables qc did not create; use another database")
+            metadata.create_all(conn)
+            version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
+            if version is None:
+                conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(version) != SCHEMA_VERSION:
+                raise StoreError(f"{self._display()} has schema version {version}, this qc needs {SCHEMA_VERSION}; "
+                                 "use a database made by this version or re-score into a new one")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as err:
+            raise StoreError(f"database error in {self._display()}: {getattr(err, 'orig', err)}") from None
+
+    def save(self, items: Iterable[tuple[Transcript, CallResult]], lexicon_root: str | None = None) -> int:
+        """Store (or replace) each call and its result in one transaction; returns the count."""
+        n = 0
+        with self.transaction() as conn:
+            for transcript, result in items:
+                self._save_one(conn, transcript, result, lexicon_root)
+                n += 1
+        return n
+
+    def _save_one(self, conn: Connection, t: Transcript, r: CallResult, lexicon_root: str | None) -> None:
+        if r.ruleset not in self._known_rulesets:
+            if conn.execute(select(rulesets.c.version).where(rulesets.c.version == r.ruleset)).first() is None:
+                conn.execute(rulesets.insert().values(version=r.ruleset, lexicon_root=lexicon_root,
+                                                      first_used_at=_now()))
+            self._known_rulesets.add(r.ruleset)
+        agent = conn.execute(select(agents.c.agent_name).where(agents.c.agent_id == t.agent_id)).first()
+        if agent is None:
+            conn.execute(agents.insert().values(agent_id=t.agent_id, agent_name=t.agent_name))
+        elif t.agent_name and agent.agent_name != t.agent_name:
+            conn.execute(agents.update().where(agents.c.agent_id == t.agent_id).values(agent_name=t.agent_name))
+        conn.execute(delete(hits).where(hits.c.call_id == t.call_id))
+        conn.execute(delete(results).where(results.c.call_id == t.call_id))
+        conn.execute(delete(calls).where(calls.c.call_id == t.call_id))
+        conn.execute(calls.insert().values(
+            call_id=t.call_id, agent_id=t.agent_id, agent_name=t.agent_name, started_at=t.started_at,
+            month=month_of(t.started_at), source=t.source, audio=t.audio, transcript=transcript_to_dict(t)))
+        conn.execute(results.insert().values(
+            call_id=r.call_id, ruleset=r.ruleset, score=r.score, veto=r.veto, polite_count=r.polite_count,
+            polite_terms=dict(r.polite_terms),
+            checks={k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
+            warnings=list(r.warnings), scored_at=_now()))
+        if r.hits:
+            conn.execute(hits.insert(), [{"call_id": r.call_id, "seq": i, **asdict(h)} for i, h in enumerate(r.hits)])
+
+    def count_calls(self) -> int:
+        with self.engine.connect() as conn:
+            return len(conn.execute(select(calls.c.call_id)).all())
+
+    def load_result_rows(self, call_id: str) -> dict[str, Any] | None:
+        """One stored call with its result and hits (for tests and exports)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(calls, results).join(results, results.c.call_id == calls.c.call_id)
+                               .where(calls.c.call_id == call_id)).mappings().first()
+            if row is None:
+                return None
+            hit_rows = conn.execute(select(hits).where(hits.c.call_id == call_id).order_by(hits.c.seq)).mappings()
+            return {**dict(row), "hits": [dict(h) for h in hit_rows]}
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,145 @@
+"""Read transcript JSON files (SPEC §1) and write results (SPEC §2).
+
+Every problem with one input becomes an InputError naming the file and the field, so a batch
+can report it on one line and go on with the other calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from qc.errors import InputError
+from qc.schema import SPEAKERS, CallResult, Transcript, Utterance
+
+_TOP_KEYS = {"call_id", "agent_id", "agent_name", "started_at", "utterances", "audio", "asr", "roles", "team"}
+
+
+def read_transcript(path: str | Path) -> Transcript:
+    """Load and validate one transcript file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InputError(str(path), f"cannot read file ({err.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(str(path), f"not UTF-8 (byte {err.start}; GBK?) — save the file as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError(str(path), f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    return transcript_from_dict(data, str(path))
+
+
+def _text_field(data: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise InputError(where, f"'{key}' is missing")
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise InputError(where, f"'{key}' must be text, got {type(value).__name__}")
+    return value.strip()
+
+
+def _time_field(u: Mapping[str, Any], key: str, where: str, index: int) -> float | None:
+    value = u.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise InputError(where, f"utterances[{index}].{key} must be a number of seconds ≥ 0, got {value!r}")
+    return float(value)
+
+
+def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
+    """Validate a decoded transcript object; raises InputError naming the field."""
+    if not isinstance(data, dict):
+        raise InputError(where, f"top level must be a JSON object, got {type(data).__name__}")
+    call_id = _text_field(data, "call_id", where, True)
+    agent_id = _text_field(data, "agent_id", where, True)
+    utts_raw = data.get("utterances")
+    if not isinstance(utts_raw, list):
+        raise InputError(where, "'utterances' must be a list" if "utterances" in data else "'utterances' is missing")
+    if not utts_raw:
+        raise InputError(where, "'utterances' is empty: nothing to score")
+    utterances = []
+    for i, u in enumerate(utts_raw):
+        if not isinstance(u, dict):
+            raise InputError(where, f"utterances[{i}] must be an object, got {type(u).__name__}")
+        speaker = u.get("speaker")
+        if speaker not in SPEAKERS:
+            raise InputError(where, f"utterances[{i}].speaker must be one of {', '.join(SPEAKERS)}, got {speaker!r}")
+        text = u.get("text")
+        if not isinstance(text, str):
+            raise InputError(where, f"utterances[{i}].text must be text, got {type(text).__name__}")
+        start, end = _time_field(u, "start", where, i), _time_field(u, "end", where, i)
+        if start is not None and end is not None and end < start:
+            raise InputError(where, f"utterances[{i}] ends ({end}) before it starts ({start})")
+        utterances.append(Utterance(speaker, text, start, end, _opt_float(u.get("avg_logprob")),
+                                    _opt_float(u.get("no_speech_prob"))))
+    return Transcript(
+        call_id=call_id,  # type: ignore[arg-type]
+        agent_id=agent_id,  # type: ignore[arg-type]
+        utterances=tuple(utterances),
+        agent_name=_text_field(data, "agent_name", where, False),
+        started_at=_text_field(data, "started_at", where, False),
+        source=where,
+        audio=data.get("audio") if isinstance(data.get("audio"), str) else None,
+        asr=data.get("asr") if isinstance(data.get("asr"), dict) else None,
+        roles=data.get("roles") if isinstance(data.get("roles"), dict) else None,
+    )
+
+
+def _opt_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def transcript_to_dict(t: Transcript) -> dict[str, Any]:
+    """The SPEC §1 form (what ``qc transcribe`` writes)."""
+    out: dict[str, Any] = {"call_id": t.call_id, "agent_id": t.agent_id}
+    if t.agent_name:
+        out["agent_name"] = t.agent_name
+    if t.started_at:
+        out["started_at"] = t.started_at
+    for key in ("audio", "asr", "roles"):
+        if getattr(t, key):
+            out[key] = getattr(t, key)
+    out["utterances"] = [{k: v for k, v in asdict(u).items() if v is not None} for u in t.utterances]
+    return out
+
+
+def result_to_dict(r: CallResult) -> dict[str, Any]:
+    """The SPEC §2 form: one JSON object per call."""
+    return {
+        "call_id": r.call_id,
+        "agent_id": r.agent_id,
+        "agent_name": r.agent_name,
+        "started_at": r.started_at,
+        "ruleset": r.ruleset,
+        "score": r.score,
+        "veto": r.veto,
+        "checks": {name: {"ok": c.ok, "utterance": c.utterance, **c.detail} for name, c in r.checks.items()},
+        "polite": {"count": r.polite_count, "terms": dict(r.polite_terms)},
+        "hits": [asdict(h) for h in r.hits],
+        "warnings": list(r.warnings),
+        "source": r.source,
+    }
+
+
+def iter_inputs(paths: list[str]) -> Iterator[Path]:
+    """Expand files and folders into transcript files, in a stable order; missing paths are yielded
+    as given so that the caller reports them."""
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*.json") if q.is_file())
+        else:
+            yield p
