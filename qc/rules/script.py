@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 
 import cn2an
 
-from qc.lexicon.pattern import DIGITS_RE, CompiledPattern
+from qc.lexicon.pattern import CompiledPattern
 from qc.normalize import normalize
 from qc.rules.base import CallView, Finding, RuleInfo, RuleSpecError, SpecReader, iter_matches
 from qc.schema import Check
 
-_JOB_NUMBER = re.compile(f"工号({DIGITS_RE})|({DIGITS_RE})号为您服务")
+_SPOKEN_NUMBER = "[0-9〇零幺一二两三四五六七八九十百千]+"
+_JOB_NUMBER = re.compile(f"工号({_SPOKEN_NUMBER})|({_SPOKEN_NUMBER})号为您服务")
 
 
 def spoken_number(text: str) -> str:
