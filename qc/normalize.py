@@ -91,8 +91,13 @@ class NormalizedText:
 
 
 def fold(text: str) -> str:
-    """The 1:1 part of normalisation: script, width, case and spoken digits."""
-    return _CN_DIGIT_RUN.sub(_spoken_digits, to_simplified(text).translate(_WIDTH_AND_CASE))
+    """The 1:1 part of normalisation that needs no context: script, width and case."""
+    return to_simplified(text).translate(_WIDTH_AND_CASE)
+
+
+def spoken_digits_to_arabic(text: str) -> str:
+    """幺零二四 → 1024 for runs of three or more (1:1), after spaces and punctuation are gone."""
+    return _CN_DIGIT_RUN.sub(_spoken_digits, text)
 
 
 def normalize(text: str) -> NormalizedText:
@@ -112,9 +117,10 @@ def normalize(text: str) -> NormalizedText:
             clause_starts.add(norm_pos)
         last = m.end()
     if not shifts:
-        return NormalizedText(text, folded, (), frozenset(clause_starts))
+        return NormalizedText(text, spoken_digits_to_arabic(folded), (), frozenset(clause_starts))
     parts.append(folded[last:])
-    return NormalizedText(text, "".join(parts), tuple(shifts), frozenset(clause_starts))
+    joined = spoken_digits_to_arabic("".join(parts))
+    return NormalizedText(text, joined, tuple(shifts), frozenset(clause_starts))
 
 
 def normalize_pattern_text(text: str) -> str:
