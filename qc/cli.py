@@ -20,10 +20,19 @@ from qc.store import Store
 from qc.transcripts import iter_inputs, result_to_dict
 
 lexicons_option = click.option(
-    "--lexicons", "lexicon_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-    help="Lexicon folder (default: $QC_LEXICONS, ./lexicons, or the bundled one).")
-db_option = click.option("--db", "db_url", default=None, metavar="URL",
-                         help="Database URL (default: $QC_DB or sqlite:///qc.db; postgresql://… works too).")
+    "--lexicons",
+    "lexicon_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Lexicon folder (default: $QC_LEXICONS, ./lexicons, or the bundled one).",
+)
+db_option = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="Database URL (default: $QC_DB or sqlite:///qc.db; postgresql://… works too).",
+)
 
 
 def _load(lexicon_dir: Path | None) -> Lexicon:
@@ -32,8 +41,9 @@ def _load(lexicon_dir: Path | None) -> Lexicon:
     except LexiconError as err:
         for problem in err.problems:
             click.echo(f"lexicon: {problem}", err=True)
-        raise click.ClickException(f"{len(err.problems)} lexicon problem(s); fix them or run `qc lexicon check`") \
-            from None
+        raise click.ClickException(
+            f"{len(err.problems)} lexicon problem(s); fix them or run `qc lexicon check`"
+        ) from None
 
 
 class _Progress:
@@ -80,12 +90,19 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @db_option
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              metavar="FILE|-", help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default=None,
+    metavar="FILE|-",
+    help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout.",
+)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @lexicons_option
-def score(paths: tuple[str, ...], db_url: str | None, json_path: str | None, jobs: int | None,
-          lexicon_dir: Path | None) -> None:
+def score(
+    paths: tuple[str, ...], db_url: str | None, json_path: str | None, jobs: int | None, lexicon_dir: Path | None
+) -> None:
     """Score transcript files or folders of them, and store every result.
 
     Each call's previous result is replaced. A bad file is reported on stderr with the reason;
@@ -122,8 +139,14 @@ def score(paths: tuple[str, ...], db_url: str | None, json_path: str | None, job
         progress(outcome)
 
     try:
-        summary = run_batch(files, lexicon, save=lambda items: store.save(items, lexicon.root), emit=emit,
-                            on_progress=on_progress, jobs=jobs)
+        summary = run_batch(
+            files,
+            lexicon,
+            save=lambda items: store.save(items, lexicon.root),
+            emit=emit,
+            on_progress=on_progress,
+            jobs=jobs,
+        )
     except QCError as err:
         raise click.ClickException(str(err)) from None
     finally:
@@ -132,8 +155,11 @@ def score(paths: tuple[str, ...], db_url: str | None, json_path: str | None, job
         if json_out is not None and not quiet:
             json_out.close()
     failed = len(summary.failures or [])
-    click.echo(f"scored {summary.scored} call(s), {failed} failed; ruleset {lexicon.version}; "
-               f"stored in {store.engine.url.render_as_string(hide_password=True)}", err=True)
+    click.echo(
+        f"scored {summary.scored} call(s), {failed} failed; ruleset {lexicon.version}; "
+        f"stored in {store.engine.url.render_as_string(hide_password=True)}",
+        err=True,
+    )
     if failed or not files:
         sys.exit(1)
 

@@ -111,8 +111,9 @@ class Inspector:
         card = self.lexicon.scorecard
         priced, score, veto = price_findings(((f.rule.id, f.rule.category) for f in findings), card)
         view_norms = self._norm_cache(transcript, findings)
-        hits = tuple(_to_hit(f, p.deduction, p.veto, transcript, view_norms) for f, p in zip(findings, priced,
-                                                                                                strict=True))
+        hits = tuple(
+            _to_hit(f, p.deduction, p.veto, transcript, view_norms) for f, p in zip(findings, priced, strict=True)
+        )
         return CallResult(
             call_id=transcript.call_id,
             agent_id=transcript.agent_id,
@@ -136,11 +137,24 @@ class Inspector:
         return {i: normalize(transcript.utterances[i].text) for i in needed}
 
 
-def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript,
-            norms: dict[int, NormalizedText]) -> Hit:
+def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript, norms: dict[int, NormalizedText]) -> Hit:
     if f.utterance is None:
-        return Hit(f.rule.id, f.rule.category, f.rule.name, "agent", None, f.start, f.end, "", "",
-                   f.rule.suggestion, deduction, veto, f.rule.source, f.detail)
+        return Hit(
+            f.rule.id,
+            f.rule.category,
+            f.rule.name,
+            "agent",
+            None,
+            f.start,
+            f.end,
+            "",
+            "",
+            f.rule.suggestion,
+            deduction,
+            veto,
+            f.rule.source,
+            f.detail,
+        )
     u = transcript.utterances[f.utterance]
     if f.span is not None:
         start, end = norms[f.utterance].to_original(*f.span)

@@ -68,8 +68,9 @@ class Scorecard:
             if extra:
                 raise ScorecardError(f"category {name!r}: unknown key(s) {sorted(extra)}")
             cap = spec.get("cap")
-            categories[name] = CategoryPrice(num(spec.get("deduction"), f"{name}.deduction"),
-                                             None if cap is None else num(cap, f"{name}.cap"))
+            categories[name] = CategoryPrice(
+                num(spec.get("deduction"), f"{name}.deduction"), None if cap is None else num(cap, f"{name}.cap")
+            )
         rule_deductions = {}
         for rid, spec in (data.get("rules") or {}).items():
             if rid not in rule_ids:
@@ -83,8 +84,15 @@ class Scorecard:
         for rid in veto:
             if rid not in rule_ids:
                 raise ScorecardError(f"veto: {rid!r} is not a rule id in lexicons/rules")
-        return cls(base, floor, num(data.get("pass_mark", 60), "pass_mark"),
-                   num(data.get("veto_score", 0), "veto_score"), categories, rule_deductions, frozenset(veto))
+        return cls(
+            base,
+            floor,
+            num(data.get("pass_mark", 60), "pass_mark"),
+            num(data.get("veto_score", 0), "veto_score"),
+            categories,
+            rule_deductions,
+            frozenset(veto),
+        )
 
     def price(self, rule_id: str, category: str) -> float:
         return self.rule_deductions.get(rule_id, self.categories[category].deduction)

@@ -46,21 +46,24 @@ metadata = MetaData()
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
 
 rulesets = Table(
-    "rulesets", metadata,
+    "rulesets",
+    metadata,
     Column("version", String(32), primary_key=True),
     Column("lexicon_root", Text),
     Column("first_used_at", String(40), nullable=False),
 )
 
 agents = Table(
-    "agents", metadata,
+    "agents",
+    metadata,
     Column("agent_id", String(64), primary_key=True),
     Column("agent_name", Text),
     Column("team", Text),
 )
 
 calls = Table(
-    "calls", metadata,
+    "calls",
+    metadata,
     Column("call_id", String(128), primary_key=True),
     Column("agent_id", String(64), ForeignKey("agents.agent_id"), nullable=False),
     Column("agent_name", Text),
@@ -73,7 +76,8 @@ calls = Table(
 )
 
 results = Table(
-    "results", metadata,
+    "results",
+    metadata,
     Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), primary_key=True),
     Column("ruleset", String(32), ForeignKey("rulesets.version"), nullable=False),
     Column("score", Float, nullable=False),
@@ -86,7 +90,8 @@ results = Table(
 )
 
 hits = Table(
-    "hits", metadata,
+    "hits",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False),
     Column("seq", Integer, nullable=False),
@@ -172,8 +177,10 @@ class Store:
             if version is None:
                 conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
             elif int(version) != SCHEMA_VERSION:
-                raise StoreError(f"{self._display()} has schema version {version}, this qc needs {SCHEMA_VERSION}; "
-                                 "use a database made by this version or re-score into a new one")
+                raise StoreError(
+                    f"{self._display()} has schema version {version}, this qc needs {SCHEMA_VERSION}; "
+                    "use a database made by this version or re-score into a new one"
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -195,8 +202,9 @@ class Store:
     def _save_one(self, conn: Connection, t: Transcript, r: CallResult, lexicon_root: str | None) -> None:
         if r.ruleset not in self._known_rulesets:
             if conn.execute(select(rulesets.c.version).where(rulesets.c.version == r.ruleset)).first() is None:
-                conn.execute(rulesets.insert().values(version=r.ruleset, lexicon_root=lexicon_root,
-                                                      first_used_at=_now()))
+                conn.execute(
+                    rulesets.insert().values(version=r.ruleset, lexicon_root=lexicon_root, first_used_at=_now())
+                )
             self._known_rulesets.add(r.ruleset)
         agent = conn.execute(select(agents.c.agent_name).where(agents.c.agent_id == t.agent_id)).first()
         if agent is None:
@@ -206,14 +214,31 @@ class Store:
         conn.execute(delete(hits).where(hits.c.call_id == t.call_id))
         conn.execute(delete(results).where(results.c.call_id == t.call_id))
         conn.execute(delete(calls).where(calls.c.call_id == t.call_id))
-        conn.execute(calls.insert().values(
-            call_id=t.call_id, agent_id=t.agent_id, agent_name=t.agent_name, started_at=t.started_at,
-            month=month_of(t.started_at), source=t.source, audio=t.audio, transcript=transcript_to_dict(t)))
-        conn.execute(results.insert().values(
-            call_id=r.call_id, ruleset=r.ruleset, score=r.score, veto=r.veto, polite_count=r.polite_count,
-            polite_terms=dict(r.polite_terms),
-            checks={k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
-            warnings=list(r.warnings), scored_at=_now()))
+        conn.execute(
+            calls.insert().values(
+                call_id=t.call_id,
+                agent_id=t.agent_id,
+                agent_name=t.agent_name,
+                started_at=t.started_at,
+                month=month_of(t.started_at),
+                source=t.source,
+                audio=t.audio,
+                transcript=transcript_to_dict(t),
+            )
+        )
+        conn.execute(
+            results.insert().values(
+                call_id=r.call_id,
+                ruleset=r.ruleset,
+                score=r.score,
+                veto=r.veto,
+                polite_count=r.polite_count,
+                polite_terms=dict(r.polite_terms),
+                checks={k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
+                warnings=list(r.warnings),
+                scored_at=_now(),
+            )
+        )
         if r.hits:
             conn.execute(hits.insert(), [{"call_id": r.call_id, "seq": i, **asdict(h)} for i, h in enumerate(r.hits)])
 
@@ -224,8 +249,15 @@ class Store:
     def load_result_rows(self, call_id: str) -> dict[str, Any] | None:
         """One stored call with its result and hits (for tests and exports)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(calls, results).join(results, results.c.call_id == calls.c.call_id)
-                               .where(calls.c.call_id == call_id)).mappings().first()
+            row = (
+                conn.execute(
+                    select(calls, results)
+                    .join(results, results.c.call_id == calls.c.call_id)
+                    .where(calls.c.call_id == call_id)
+                )
+                .mappings()
+                .first()
+            )
             if row is None:
                 return None
             hit_rows = conn.execute(select(hits).where(hits.c.call_id == call_id).order_by(hits.c.seq)).mappings()

@@ -83,8 +83,9 @@ def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
         start, end = _time_field(u, "start", where, i), _time_field(u, "end", where, i)
         if start is not None and end is not None and end < start:
             raise InputError(where, f"utterances[{i}] ends ({end}) before it starts ({start})")
-        utterances.append(Utterance(speaker, text, start, end, _opt_float(u.get("avg_logprob")),
-                                    _opt_float(u.get("no_speech_prob"))))
+        utterances.append(
+            Utterance(speaker, text, start, end, _opt_float(u.get("avg_logprob")), _opt_float(u.get("no_speech_prob")))
+        )
     return Transcript(
         call_id=call_id,  # type: ignore[arg-type]
         agent_id=agent_id,  # type: ignore[arg-type]

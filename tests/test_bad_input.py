@@ -64,8 +64,9 @@ def test_batch_with_bad_inputs_scores_and_stores_the_rest(tmp_path):
 def test_broken_lexicon_stops_scoring_with_file_and_rule(tmp_path, lexicon_copy: Path):
     path = lexicon_copy / "rules" / "banned.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("'{你}[就]去投诉", "'{你}[就去投诉", 1), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["score", str(SAMPLES), "--lexicons", str(lexicon_copy),
-                                      "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    result = CliRunner().invoke(
+        cli, ["score", str(SAMPLES), "--lexicons", str(lexicon_copy), "--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
     assert result.exit_code == 1
     assert "rules/banned.yaml:" in result.stderr and "[BAN-001]" in result.stderr
     assert "never closed" in result.stderr
@@ -81,8 +82,17 @@ def test_nonexistent_path_is_reported_and_others_scored(tmp_path):
 
 
 def test_unwritable_json_output_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(cli, ["score", str(SAMPLES), "--db", f"sqlite:///{tmp_path / 'q.db'}",
-                                      "--json", str(tmp_path / "no" / "such" / "dir" / "out.jsonl")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "score",
+            str(SAMPLES),
+            "--db",
+            f"sqlite:///{tmp_path / 'q.db'}",
+            "--json",
+            str(tmp_path / "no" / "such" / "dir" / "out.jsonl"),
+        ],
+    )
     assert result.exit_code == 1
     assert "cannot write" in result.stderr
 

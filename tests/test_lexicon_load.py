@@ -47,14 +47,21 @@ def test_unknown_key_names_rule_and_line(lexicon_copy):
     assert "FIL-009" in text[line - 1]
 
 
-@pytest.mark.parametrize("old,new,message", [
-    ("patterns: ['一塌糊涂']", "patterns: ['一塌(糊涂']", "never closed"),
-    ("patterns: ['一塌糊涂']", "patterns: ['{没有这组}']", "unknown synonym group"),
-    ("patterns: ['一塌糊涂']", "patterns: []", "'patterns' is empty"),
-    ("category: filler\n    source: \"001 减少口头禅与地方语「一塌糊涂」\"", "category: rude", "category must be one of"),
-    ("name: 一塌糊涂\n", "name: 一塌糊涂\n    kind: magic\n", "unknown kind 'magic'"),
-    ("examples: {hit: [弄得一塌糊涂], miss: [处理得很清楚]}", "examples: {hit: [弄得一塌糊涂]}", "at least one"),
-])
+@pytest.mark.parametrize(
+    "old,new,message",
+    [
+        ("patterns: ['一塌糊涂']", "patterns: ['一塌(糊涂']", "never closed"),
+        ("patterns: ['一塌糊涂']", "patterns: ['{没有这组}']", "unknown synonym group"),
+        ("patterns: ['一塌糊涂']", "patterns: []", "'patterns' is empty"),
+        (
+            'category: filler\n    source: "001 减少口头禅与地方语「一塌糊涂」"',
+            "category: rude",
+            "category must be one of",
+        ),
+        ("name: 一塌糊涂\n", "name: 一塌糊涂\n    kind: magic\n", "unknown kind 'magic'"),
+        ("examples: {hit: [弄得一塌糊涂], miss: [处理得很清楚]}", "examples: {hit: [弄得一塌糊涂]}", "at least one"),
+    ],
+)
 def test_invalid_rule_is_reported(lexicon_copy, old, new, message):
     _edit(lexicon_copy / "rules" / "filler.yaml", old, new)
     problems = _problems(lexicon_copy)
@@ -82,8 +89,11 @@ def test_failing_example_is_reported_by_check(lexicon_copy):
 
 
 def test_polite_term_penalised_elsewhere_is_a_conflict(lexicon_copy):
-    _edit(lexicon_copy / "rules" / "negative.yaml", "patterns: ['不可能', '不会', '不对']",
-          "patterns: ['不可能', '不会', '不对', '不客气']")
+    _edit(
+        lexicon_copy / "rules" / "negative.yaml",
+        "patterns: ['不可能', '不会', '不对']",
+        "patterns: ['不可能', '不会', '不对', '不客气']",
+    )
     _, problems = check_lexicon(lexicon_copy)
     assert any(p.rule_id == "POL-008" and "penalised by NEG-014" in str(p) for p in problems)
 

@@ -64,7 +64,7 @@ def test_hit_quotes_the_original_text_and_context(inspector):
     assert hit.text == "不知道"
     assert hit.context == text
     assert hit.suggestion == "这个情况很少，我替您查一下"
-    assert text[text.index(hit.text):].startswith(hit.text)
+    assert text[text.index(hit.text) :].startswith(hit.text)
 
 
 def test_hit_span_across_removed_spaces_maps_back(inspector):
@@ -72,7 +72,9 @@ def test_hit_span_across_removed_spaces_maps_back(inspector):
     assert hit.text == "你 找 领导 去"
 
 
-@pytest.mark.parametrize("text,count", [("请问您查哪里的快件", 1), ("请您稍等", 1), ("您可以申请理赔", 0), ("我去请示一下", 0)])
+@pytest.mark.parametrize(
+    "text,count", [("请问您查哪里的快件", 1), ("请您稍等", 1), ("您可以申请理赔", 0), ("我去请示一下", 0)]
+)
 def test_polite_qing_counted_as_a_word(inspector, text, count):
     assert agent_says(inspector, text).polite_terms.get("请", 0) == count
 
@@ -88,11 +90,14 @@ def test_bu_keqi_is_polite_not_negative(inspector):
     assert rule_ids(result) == set()
 
 
-@pytest.mark.parametrize("variant", [
-    "您好，中通速递，工号1024为您服务。你找领导去。感谢您的来电，再见。",
-    "您好 中通速递 工号 幺零二四 为您服务 你 找 领导 去 感谢您的来电 再见",
-    "您好中通速遞工號一零二四為您服務你找領導去感謝您的來電再見",
-])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "您好，中通速递，工号1024为您服务。你找领导去。感谢您的来电，再见。",
+        "您好 中通速递 工号 幺零二四 为您服务 你 找 领导 去 感谢您的来电 再见",
+        "您好中通速遞工號一零二四為您服務你找領導去感謝您的來電再見",
+    ],
+)
 def test_typed_asr_and_traditional_score_the_same(inspector, variant):
     parts = variant.split("。") if "。" in variant else [variant]
     result = inspector.score(call(*[("agent", p) for p in parts if p]))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import re
-
 from qc.normalize import fold, normalize, spoken_digits_to_arabic
+
 
 # fmt: off
 @pytest.mark.parametrize("raw,expected", [

@@ -39,10 +39,32 @@ def test_veto_rule_fails_the_call(inspector, lexicon):
     assert any(h.veto and h.rule_id == "BAN-004" for h in result.hits)
 
 
-_rule_ids = st.sampled_from(["BAN-001", "NS-001", "FIL-001", "NEG-001", "OPEN-001", "CLOSE-001", "CLOSE-002",
-                             "SIL-001", "INT-001", "RATE-001", "BAN-003"])
-_CATEGORY = {"BAN": "banned", "NS": "nonstandard", "FIL": "filler", "NEG": "negative", "OPEN": "opening",
-             "CLOSE": "closing", "SIL": "silence", "INT": "interruption", "RATE": "speech_rate"}
+_rule_ids = st.sampled_from(
+    [
+        "BAN-001",
+        "NS-001",
+        "FIL-001",
+        "NEG-001",
+        "OPEN-001",
+        "CLOSE-001",
+        "CLOSE-002",
+        "SIL-001",
+        "INT-001",
+        "RATE-001",
+        "BAN-003",
+    ]
+)
+_CATEGORY = {
+    "BAN": "banned",
+    "NS": "nonstandard",
+    "FIL": "filler",
+    "NEG": "negative",
+    "OPEN": "opening",
+    "CLOSE": "closing",
+    "SIL": "silence",
+    "INT": "interruption",
+    "RATE": "speech_rate",
+}
 
 
 def _key(rule_id: str) -> tuple[str, str]:
@@ -60,8 +82,25 @@ def test_a_violation_never_raises_the_score(lexicon, ids, extra):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["你找领导去", "我也没有办法啊", "老实说", "您好，中通速递", "不客气", "感谢您的来电，再见",
-                                 "这个我不知道", "喂喂喂", "好喽"]), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "你找领导去",
+                "我也没有办法啊",
+                "老实说",
+                "您好，中通速递",
+                "不客气",
+                "感谢您的来电，再见",
+                "这个我不知道",
+                "喂喂喂",
+                "好喽",
+            ]
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_real_calls_score_in_range(inspector, lexicon, sentences):
     result = inspector.score(call(*[("agent", s) for s in sentences]))
     assert lexicon.scorecard.floor <= result.score <= lexicon.scorecard.base

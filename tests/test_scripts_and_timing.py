@@ -7,12 +7,15 @@ import pytest
 from tests.helpers import call
 
 
-@pytest.mark.parametrize("opening,number", [
-    ("您好，中通速递，工号1024为您服务", "1024"),
-    ("您好，中通速递，工号幺零二四为您服务", "1024"),
-    ("您好，中通速递，工号一千零二十四为您服务", "1024"),
-    ("您好，中通速递", None),
-])
+@pytest.mark.parametrize(
+    "opening,number",
+    [
+        ("您好，中通速递，工号1024为您服务", "1024"),
+        ("您好，中通速递，工号幺零二四为您服务", "1024"),
+        ("您好，中通速递，工号一千零二十四为您服务", "1024"),
+        ("您好，中通速递", None),
+    ],
+)
 def test_opening_ok_and_job_number(inspector, opening, number):
     result = inspector.score(call(("agent", opening), ("customer", "你好"), ("agent", "感谢您的来电，再见")))
     assert result.checks["opening"].ok
@@ -35,8 +38,14 @@ def test_opening_only_counts_in_the_first_agent_turns(inspector):
 
 
 def test_closing_in_last_turns(inspector):
-    ok = inspector.score(call(("agent", "您好，中通速递"), ("agent", "请问您还有什么需要帮助"),
-                              ("customer", "没有了"), ("agent", "感谢您的来电，再会")))
+    ok = inspector.score(
+        call(
+            ("agent", "您好，中通速递"),
+            ("agent", "请问您还有什么需要帮助"),
+            ("customer", "没有了"),
+            ("agent", "感谢您的来电，再会"),
+        )
+    )
     assert ok.checks["closing"].ok and ok.checks["closing_question"].ok
     assert not [h for h in ok.hits if h.category == "closing"]
 
@@ -44,12 +53,18 @@ def test_closing_in_last_turns(inspector):
 def _silence_call(request_hold: bool, thank: bool, gap: float = 30.0):
     first = "好的，请您稍等，我查一下" if request_hold else "好的，我查一下"
     back = "感谢您的耐心等待，查到了" if thank else "查到了"
-    return call(("agent", "您好，中通速递", 0.0, 2.0), ("customer", "查快件", 2.5, 4.0), ("agent", first, 4.5, 6.5),
-                ("agent", back, 6.5 + gap, 9.0 + gap), ("agent", "感谢您的来电，再见", 10 + gap, 12 + gap))
+    return call(
+        ("agent", "您好，中通速递", 0.0, 2.0),
+        ("customer", "查快件", 2.5, 4.0),
+        ("agent", first, 4.5, 6.5),
+        ("agent", back, 6.5 + gap, 9.0 + gap),
+        ("agent", "感谢您的来电，再见", 10 + gap, 12 + gap),
+    )
 
 
-@pytest.mark.parametrize("request_hold,thank,expected", [(True, True, 0), (True, False, 1), (False, True, 1),
-                                                         (False, False, 1)])
+@pytest.mark.parametrize(
+    "request_hold,thank,expected", [(True, True, 0), (True, False, 1), (False, True, 1), (False, False, 1)]
+)
 def test_silence_needs_hold_request_and_thanks(inspector, request_hold, thank, expected):
     result = inspector.score(_silence_call(request_hold, thank))
     assert sum(h.rule_id == "SIL-001" for h in result.hits) == expected

@@ -29,8 +29,9 @@ def example_problems(lexicon: Lexicon) -> list[LexiconProblem]:
                     continue
                 if fired != expected:
                     verb = "should be found but is not" if expected else "should not be found but is"
-                    problems.append(LexiconProblem(rule.info.file, f"example {example!r} {verb}", rule.info.line,
-                                                   rule.info.id))
+                    problems.append(
+                        LexiconProblem(rule.info.file, f"example {example!r} {verb}", rule.info.line, rule.info.id)
+                    )
     problems.extend(_polite_conflicts(lexicon, segmenter))
     return problems
 
@@ -42,8 +43,13 @@ def _polite_conflicts(lexicon: Lexicon, segmenter: JiebaSegmenter) -> Iterable[L
         for example in polite.examples_hit:
             for rule in penalising:
                 if rule.fires_on(example, segmenter):
-                    yield LexiconProblem(polite.info.file, f"polite example {example!r} is penalised by {rule.info.id} "
-                                         f"({rule.info.file}:{rule.info.line})", polite.info.line, polite.info.id)
+                    yield LexiconProblem(
+                        polite.info.file,
+                        f"polite example {example!r} is penalised by {rule.info.id} "
+                        f"({rule.info.file}:{rule.info.line})",
+                        polite.info.line,
+                        polite.info.id,
+                    )
 
 
 def check_lexicon(root: str | Path) -> tuple[Lexicon | None, list[LexiconProblem]]:

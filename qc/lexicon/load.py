@@ -118,8 +118,11 @@ class _Loader:
             self.problems.append(LexiconProblem(display, "top level must be a mapping with 'schema'", 1))
             return None
         if data.get("schema") != schema:
-            self.problems.append(LexiconProblem(display, f"'schema' must be {schema!r}, got {data.get('schema')!r}",
-                                                data.get("__line__")))
+            self.problems.append(
+                LexiconProblem(
+                    display, f"'schema' must be {schema!r}, got {data.get('schema')!r}", data.get("__line__")
+                )
+            )
             return None
         return data
 
@@ -127,13 +130,19 @@ class _Loader:
         data = self.read(self.root / "settings.yaml", SETTINGS_SCHEMA) or {}
         company = data.get("company") or ["中通速递"]
         if not isinstance(company, list) or not all(isinstance(c, str) and c for c in company):
-            self.problems.append(LexiconProblem(self.display(self.root / "settings.yaml"),
-                                                "'company' must be a list of names", data.get("__line__")))
+            self.problems.append(
+                LexiconProblem(
+                    self.display(self.root / "settings.yaml"), "'company' must be a list of names", data.get("__line__")
+                )
+            )
             company = ["中通速递"]
         unknown = set(data) - {"schema", "company", "__line__"}
         if unknown:
-            self.problems.append(LexiconProblem(self.display(self.root / "settings.yaml"),
-                                                f"unknown key(s) {sorted(unknown)}", data.get("__line__")))
+            self.problems.append(
+                LexiconProblem(
+                    self.display(self.root / "settings.yaml"), f"unknown key(s) {sorted(unknown)}", data.get("__line__")
+                )
+            )
         return Settings(tuple(company))
 
     def load_groups(self, settings: Settings) -> dict[str, tuple[str, ...]]:
@@ -144,8 +153,13 @@ class _Loader:
             if name == "__line__":
                 continue
             if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
-                self.problems.append(LexiconProblem(self.display(path), f"group {name!r} must be a non-empty list of "
-                                                    "words", data["groups"].get("__line__")))
+                self.problems.append(
+                    LexiconProblem(
+                        self.display(path),
+                        f"group {name!r} must be a non-empty list of words",
+                        data["groups"].get("__line__"),
+                    )
+                )
                 continue
             if name in groups:
                 self.problems.append(LexiconProblem(self.display(path), f"group {name!r} is built in (settings.yaml)"))
@@ -174,8 +188,9 @@ class _Loader:
                     continue
                 rid = rule.info.id
                 if rid in seen:
-                    self.problems.append(LexiconProblem(display, f"duplicate id (first defined in {seen[rid]})",
-                                                        rule.info.line, rid))
+                    self.problems.append(
+                        LexiconProblem(display, f"duplicate id (first defined in {seen[rid]})", rule.info.line, rid)
+                    )
                     continue
                 seen[rid] = f"{display}:{rule.info.line}"
                 rules.append(rule)
@@ -189,8 +204,9 @@ class _Loader:
         kind = spec.get("kind", "phrase")
         cls = RULE_KINDS.get(kind)
         if cls is None:
-            self.problems.append(LexiconProblem(display, f"unknown kind {kind!r}; known: {', '.join(RULE_KINDS)}",
-                                                line, rid))
+            self.problems.append(
+                LexiconProblem(display, f"unknown kind {kind!r}; known: {', '.join(RULE_KINDS)}", line, rid)
+            )
             return None
         try:
             return cls.from_spec(_strip_lines_keep_top(spec), groups, display)

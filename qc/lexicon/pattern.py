@@ -106,7 +106,7 @@ class _Parser:
         start = self.pos
         node = self._alternatives(closing)
         if self.pos >= len(self.text) or self.text[self.pos] != closing:
-            raise PatternError(f"{'[(' [closing == ')']!r} at position {start} is never closed")
+            raise PatternError(f"{'[('[closing == ')']!r} at position {start} is never closed")
         self.pos += 1
         return node
 
@@ -145,7 +145,7 @@ def _to_regex(node: Node, max_gap: int) -> str:
     if kind == "opt":
         return "(?:" + _to_regex(node[1], max_gap) + ")?"
     if kind == "gap":
-        return ".{0,%d}?" % max_gap
+        return f".{{0,{max_gap}}}?"
     if kind == "num":
         return DIGITS_RE
     raise AssertionError(kind)

@@ -18,5 +18,17 @@ RULE_KINDS: dict[str, type] = {
     "speech_rate": SpeechRateRule,
 }
 
-__all__ = ["RULE_KINDS", "CallView", "Finding", "Rule", "RuleInfo", "RuleSpecError", "PhraseRule", "PoliteRule",
-           "ScriptRule", "SilenceRule", "InterruptionRule", "SpeechRateRule"]
+__all__ = [
+    "RULE_KINDS",
+    "CallView",
+    "Finding",
+    "Rule",
+    "RuleInfo",
+    "RuleSpecError",
+    "PhraseRule",
+    "PoliteRule",
+    "ScriptRule",
+    "SilenceRule",
+    "InterruptionRule",
+    "SpeechRateRule",
+]

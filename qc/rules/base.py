@@ -143,8 +143,14 @@ class SpecReader:
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", float: "a number", int: "a whole number", list: "a list", dict: "a mapping",
-             bool: "true or false"}
+    names = {
+        str: "text",
+        float: "a number",
+        int: "a whole number",
+        list: "a list",
+        dict: "a mapping",
+        bool: "true or false",
+    }
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 

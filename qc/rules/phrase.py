@@ -28,7 +28,13 @@ class PhraseRule:
     kind: ClassVar[str] = "phrase"
     categories: ClassVar[tuple[str, ...]] = ("banned", "nonstandard", "filler", "negative")
     keys: ClassVar[tuple[str, ...]] = (
-        "patterns", "except", "except_window", "boundary", "position", "speaker", "max_gap",
+        "patterns",
+        "except",
+        "except_window",
+        "boundary",
+        "position",
+        "speaker",
+        "max_gap",
     )
 
     info: RuleInfo
@@ -59,6 +65,16 @@ class PhraseRule:
             examples_miss=tuple(str(m) for m in misses),
         )
 
+    @property
+    def _plain(self) -> bool:
+        """One pattern and nothing to check around it: the regex's matches are the answer."""
+        return (
+            len(self.patterns) == 1
+            and not self.excepts
+            and self.position == "anywhere"
+            and self.boundary == "substring"
+        )
+
     def anchors(self) -> frozenset[str] | None:
         """Literals one of which must occur for this rule to match (None: always check)."""
         found: set[str] = set()
@@ -76,6 +92,8 @@ class PhraseRule:
     def matches(self, norm: NormalizedText, segmenter: JiebaSegmenter) -> list[tuple[int, int]]:
         """Spans of normalised text where this rule fires, overlapping matches merged."""
         text = norm.text
+        if self._plain:
+            return [m.span() for m in self.patterns[0].regex.finditer(text)]
         spans: list[tuple[int, int]] = []
         for pattern in self.patterns:
             for start, end in iter_matches(pattern, text):

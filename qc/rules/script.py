@@ -61,8 +61,17 @@ class ScriptRule:
         check = r.get("check", str, info.category)
         if not re.fullmatch(r"[a-z_]+", check):
             raise RuleSpecError(f"check {check!r} must be lower-case letters and _")
-        return cls(info, check, r.patterns("patterns", max_gap), r.patterns("partial", max_gap, required=False),
-                   where, turns, r.number("seconds", None), tuple(map(str, hits)), tuple(map(str, misses)))
+        return cls(
+            info,
+            check,
+            r.patterns("patterns", max_gap),
+            r.patterns("partial", max_gap, required=False),
+            where,
+            turns,
+            r.number("seconds", None),
+            tuple(map(str, hits)),
+            tuple(map(str, misses)),
+        )
 
     def _window(self, view: CallView) -> list[int]:
         utts = view.transcript.utterances

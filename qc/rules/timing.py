@@ -51,9 +51,15 @@ class SilenceRule(_TimingRule):
     def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> SilenceRule:
         r = SpecReader(spec, cls.keys, groups)
         hits, misses = r.examples()
-        return cls(r.info(file, ("silence",)), r.number("max_seconds", required=True),
-                   r.patterns("hold_request"), r.patterns("hold_thanks"), r.number("max_hold_seconds", None),
-                   tuple(hits), tuple(misses))
+        return cls(
+            r.info(file, ("silence",)),
+            r.number("max_seconds", required=True),
+            r.patterns("hold_request"),
+            r.patterns("hold_thanks"),
+            r.number("max_hold_seconds", None),
+            tuple(hits),
+            tuple(misses),
+        )
 
     def _says(self, view: CallView, index: int | None, patterns: tuple[CompiledPattern, ...]) -> bool:
         if index is None:
@@ -73,13 +79,21 @@ class SilenceRule(_TimingRule):
                 gap = u.start - spoken_until  # type: ignore[operator]
                 next_agent = next((j for j in timed[pos:] if utts[j].speaker == "agent"), None)
                 held = self._says(view, last_agent, self.hold_request) and self._says(
-                    view, next_agent, self.hold_thanks)
+                    view, next_agent, self.hold_thanks
+                )
                 too_long = self.max_hold_seconds is not None and gap > self.max_hold_seconds
                 if not held or too_long:
                     why = "等待超时" if held else "静默"
-                    findings.append(Finding(self.info, last_agent if last_agent is not None else i, None,
-                                            f"{why} {gap:.1f} 秒（上限 {self.max_seconds:g} 秒）",
-                                            start=spoken_until, end=u.start))
+                    findings.append(
+                        Finding(
+                            self.info,
+                            last_agent if last_agent is not None else i,
+                            None,
+                            f"{why} {gap:.1f} 秒（上限 {self.max_seconds:g} 秒）",
+                            start=spoken_until,
+                            end=u.start,
+                        )
+                    )
             spoken_until = max(spoken_until or 0.0, u.end)  # type: ignore[type-var]
             if u.speaker == "agent":
                 last_agent = i
@@ -117,7 +131,9 @@ class InterruptionRule(_TimingRule):
                 c = utts[j]
                 if c.start < a.start < c.end and c.end - a.start > self.grace_seconds:  # type: ignore[operator]
                     overlap = c.end - a.start  # type: ignore[operator]
-                    findings.append(Finding(self.info, i, None, f"抢话 {overlap:.1f} 秒（容忍 {self.grace_seconds:g} 秒）"))
+                    findings.append(
+                        Finding(self.info, i, None, f"抢话 {overlap:.1f} 秒（容忍 {self.grace_seconds:g} 秒）")
+                    )
                     break
         return findings
 
@@ -140,8 +156,14 @@ class SpeechRateRule(_TimingRule):
     def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> SpeechRateRule:
         r = SpecReader(spec, cls.keys, groups)
         hits, misses = r.examples()
-        return cls(r.info(file, ("speech_rate",)), r.number("min_rate", required=True),
-                   r.number("max_rate", required=True), int(r.number("min_chars", 8)), tuple(hits), tuple(misses))
+        return cls(
+            r.info(file, ("speech_rate",)),
+            r.number("min_rate", required=True),
+            r.number("max_rate", required=True),
+            int(r.number("min_chars", 8)),
+            tuple(hits),
+            tuple(misses),
+        )
 
     def evaluate(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
@@ -150,9 +172,11 @@ class SpeechRateRule(_TimingRule):
         extreme: tuple[float, int] | None = None
         for i in _timed(view):
             u = utts[i]
+            if u.speaker != "agent":
+                continue
             n = len(view.norm(i).text)
             dur = u.end - u.start  # type: ignore[operator]
-            if u.speaker != "agent" or n < self.min_chars or dur <= 0:
+            if n < self.min_chars or dur <= 0:
                 continue
             chars += n
             seconds += dur
@@ -166,5 +190,8 @@ class SpeechRateRule(_TimingRule):
         if self.min_rate <= rate <= self.max_rate:
             return []
         how = "过快" if rate > self.max_rate else "过慢"
-        return [Finding(self.info, extreme[1], None,
-                        f"语速{how} {rate:.1f} 字/秒（标准 {self.min_rate:g}–{self.max_rate:g}）")]
+        return [
+            Finding(
+                self.info, extreme[1], None, f"语速{how} {rate:.1f} 字/秒（标准 {self.min_rate:g}–{self.max_rate:g}）"
+            )
+        ]

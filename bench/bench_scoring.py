@@ -1,0 +1,132 @@
+"""Scoring throughput on synthetic 1,500-character calls (issue: ≥ 2,000 calls/s on 2 cores).
+
+Measures, each as the median of --repeat runs:
+  1. one process, transcripts already in memory → CallResult (the engine alone);
+  2. --jobs processes over --calls calls (the month re-score after a lexicon edit);
+  3. for scale: jieba segmentation of the same text (what a token-based matcher would pay).
+
+Usage: python bench/bench_scoring.py [--calls 100000] [--jobs 2] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from qc.engine import Inspector
+from qc.lexicon.load import load_lexicon
+from qc.schema import Transcript, Utterance
+
+LEXICONS = Path(__file__).resolve().parent.parent / "lexicons"
+AGENT = [
+    "您好，中通速递，工号1024为您服务。",
+    "请问您查哪里过来的快件？",
+    "请问运单号码是多少？",
+    "收件人地址也请告诉我好吗？",
+    "您先别着急，我赶紧帮您查找，大概半个小时内给您答复，您看好吗？",
+    "好的，麻烦您稍等，我为您查询一下。",
+    "感谢您的耐心等待，您的快件已经到上海了，今天下午派送。",
+    "这个我也不知道，你找领导去。",
+    "我也没有办法啊。",
+    "老实说，这个很难搞定嘛。",
+    "不行，这个不可以。",
+    "您可以在网上申请理赔，不客气。",
+    "请问您还有什么需要帮助？",
+    "感谢您的来电，再见。",
+]
+CUSTOMER = [
+    "我要查份快件，从一号就发出了，现在都四号了还没收到！",
+    "从南京发到上海的。",
+    "好吧。",
+    "你们这是什么速递公司？",
+    "发票，丢了没法补。",
+    "没有了，谢谢。",
+]
+
+
+def synthetic_call(i: int, rng: random.Random, chars: int = 1500) -> Transcript:
+    utts, t, n = [], 0.0, 0
+    while n < chars:
+        speaker = "agent" if len(utts) % 2 == 0 else "customer"
+        text = rng.choice(AGENT if speaker == "agent" else CUSTOMER)
+        dur = len(text) / 4.5
+        utts.append(Utterance(speaker, text, round(t, 2), round(t + dur, 2)))  # type: ignore[arg-type]
+        t += dur + rng.uniform(0.3, 2.0)
+        n += len(text)
+    return Transcript(f"bench-{i}", str(1000 + i % 50), tuple(utts), started_at="2026-11-03T09:00:00+08:00")
+
+
+_inspector: Inspector | None = None
+
+
+def _init() -> None:
+    global _inspector
+    _inspector = Inspector(load_lexicon(LEXICONS))
+
+
+def _score_range(args: tuple[int, int, int]) -> int:
+    start, stop, seed = args
+    rng = random.Random(seed)
+    calls = [synthetic_call(i, rng) for i in range(start, min(stop, start + 200))]
+    assert _inspector is not None
+    hits = 0
+    for i in range(start, stop):
+        hits += len(_inspector.score(calls[(i - start) % len(calls)]).hits)
+    return hits
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--calls", type=int, default=100_000)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    rng = random.Random(7)
+    calls = [synthetic_call(i, rng) for i in range(2000)]
+    chars = statistics.mean(sum(len(u.text) for u in c.utterances) for c in calls)
+    inspector = Inspector(load_lexicon(LEXICONS))
+    for c in calls[:50]:
+        inspector.score(c)  # warm jieba and caches
+    single = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        for c in calls:
+            inspector.score(c)
+        single.append(len(calls) / (time.perf_counter() - t0))
+    machine = platform.processor() or platform.machine()
+    print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"calls: {chars:.0f} characters on average, {sum(len(c.utterances) for c in calls) / len(calls):.0f} turns")
+    print(
+        f"1 process, in memory: median {statistics.median(single):,.0f} calls/s "
+        f"({statistics.median(single) * chars / 1e6:.2f} Mchar/s)"
+    )
+
+    chunks = [(s, min(s + 2000, args.calls), s) for s in range(0, args.calls, 2000)]
+    multi = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(args.jobs, initializer=_init) as pool:
+            total_hits = sum(pool.map(_score_range, chunks))
+        multi.append(args.calls / (time.perf_counter() - t0))
+    print(
+        f"{args.jobs} processes, {args.calls:,} calls (pool start included): median {statistics.median(multi):,.0f} "
+        f"calls/s, {args.calls / statistics.median(multi):.1f} s for the lot, {total_hits / args.calls:.1f} hits/call"
+    )
+
+    text = "".join(u.text for u in calls[0].utterances) * 20
+    seg = inspector.segmenter
+    seg.tokens("预热")
+    t0 = time.perf_counter()
+    seg.tokens(text)
+    rate = len(text) / (time.perf_counter() - t0)
+    print(f"for scale, jieba (HMM off) segmentation alone: {rate / 1e6:.2f} Mchar/s = {rate / chars:,.0f} calls/s")
+
+
+if __name__ == "__main__":
+    main()
