@@ -65,22 +65,14 @@ class Inspector:
                 found.update(indices)
         return sorted(found)
 
-    def view(self, transcript: Transcript) -> CallView:
-        norms: list[NormalizedText | None] = [
-            normalize(u.text) if u.speaker in self.speakers else None for u in transcript.utterances
-        ]
-        return CallView(transcript, norms)
-
     def inspect(self, transcript: Transcript) -> tuple[list[Finding], dict[str, Check], dict[str, int]]:
         """All findings (in call order), the mandatory-line checks and the polite-term tally."""
-        view = self.view(transcript)
+        view = CallView(transcript, self.speakers)
         findings: list[Finding] = []
         polite: dict[str, int] = {}
         utterances = transcript.utterances
-        for index, norm in enumerate(view.norms):
-            if norm is None or not norm.text:
-                continue
-            speaker = utterances[index].speaker
+        for speaker, joined in view.joined.items():
+            norm = joined.norm
             for rule_index in self.candidates(norm.text):
                 rule = self.text_rules[rule_index]
                 if speaker not in rule.speakers:
@@ -90,8 +82,13 @@ class Inspector:
                     continue
                 if type(rule) is PoliteRule:
                     polite[rule.info.name] = polite.get(rule.info.name, 0) + len(spans)
-                else:
-                    findings.extend(Finding(rule.info, index, span) for span in spans)
+                    continue
+                for start, end in spans:
+                    k, o_start, o_end = joined.to_utterance(start, end)
+                    offset = joined.starts[k]
+                    findings.append(
+                        Finding(rule.info, joined.indices[k], (start - offset, end - offset), quote=(o_start, o_end))
+                    )
         checks: dict[str, Check] = {}
         if view.agent_turns:
             for script in self.script_rules:
@@ -133,7 +130,7 @@ class Inspector:
 
     @staticmethod
     def _norm_cache(transcript: Transcript, findings: Iterable[Finding]) -> dict[int, NormalizedText]:
-        needed = {f.utterance for f in findings if f.span is not None and f.utterance is not None}
+        needed = {f.utterance for f in findings if f.quote is None and f.span is not None and f.utterance is not None}
         return {i: normalize(transcript.utterances[i].text) for i in needed}
 
 
@@ -156,7 +153,9 @@ def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript, no
             f.detail,
         )
     u = transcript.utterances[f.utterance]
-    if f.span is not None:
+    if f.quote is not None:
+        quoted = u.text[f.quote[0] : f.quote[1]]
+    elif f.span is not None:
         start, end = norms[f.utterance].to_original(*f.span)
         quoted = u.text[start:end]
     else:

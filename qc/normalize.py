@@ -18,7 +18,10 @@ from functools import lru_cache
 import opencc
 
 # Runs of characters that never take part in a match: whitespace, punctuation, symbols, "_".
-_DROP = re.compile(r"[\W_]+")
+# "\n" is kept: it separates the utterances of a call joined into one text, and no pattern
+# (nor a "*" gap, which is "." without DOTALL) can match across it.
+_DROP = re.compile(r"[^\w\n]+|_+")
+UTTERANCE_BREAK = "\n"
 # A dropped run that contains anything but whitespace ends a clause (，。！？ etc.).
 _SPACE_ONLY = re.compile(r"\s+")
 # Digits read one by one, as 工号 and phone numbers are (幺零二四, 一三八…). Three or more in a
@@ -63,20 +66,57 @@ def _spoken_digits(match: re.Match[str]) -> str:
     return match.group(0).translate(_CN_DIGITS)
 
 
-@dataclass(frozen=True, slots=True)
 class NormalizedText:
-    """Normalised text plus what is needed to point back into the original."""
+    """Normalised text plus what is needed to point back into the original.
 
-    original: str
-    text: str
-    # (normalised position, characters removed before it) at every place text was removed.
-    shifts: tuple[tuple[int, int], ...]
-    # Normalised positions where a clause begins (start of text, or after punctuation).
-    clause_starts: frozenset[int]
+    Immutable. The offset map (``shifts``) and the clause starts are computed on first use:
+    most utterances have no hit and never need them.
+    """
+
+    __slots__ = ("original", "folded", "text", "_shifts", "_clause_starts")
+
+    def __init__(self, original: str, folded: str, text: str) -> None:
+        self.original = original
+        self.folded = folded  # 1:1 with original: script, width, case
+        self.text = text
+        self._shifts: tuple[tuple[int, int], ...] | None = None
+        self._clause_starts: frozenset[int] | None = None
+
+    def __repr__(self) -> str:
+        return f"NormalizedText({self.text!r})"
+
+    @property
+    def shifts(self) -> tuple[tuple[int, int], ...]:
+        """(normalised position, characters removed before it) at every place text was removed."""
+        if self._shifts is None:
+            shifts = []
+            removed = 0
+            for m in _DROP.finditer(self.folded):
+                start, end = m.span()
+                shifts.append((start - removed, removed := removed + end - start))
+            self._shifts = tuple(shifts)
+        return self._shifts
+
+    @property
+    def clause_starts(self) -> frozenset[int]:
+        """Normalised positions where a clause begins (start, after punctuation, after a break)."""
+        if self._clause_starts is None:
+            starts = {0}
+            for m in _DROP.finditer(self.folded):
+                if not _SPACE_ONLY.fullmatch(m.group(0)):
+                    starts.add(self._norm(m.start()))
+            starts.update(p + 1 for p in _find_all(self.text, UTTERANCE_BREAK))
+            self._clause_starts = frozenset(starts)
+        return self._clause_starts
+
+    def _norm(self, folded_pos: int) -> int:
+        """Normalised position of the first kept character at or after ``folded_pos``."""
+        i = bisect_right(self.shifts, (folded_pos, 1 << 30), key=lambda sh: (sh[0] + sh[1], 0)) - 1
+        return folded_pos - (self.shifts[i][1] if i >= 0 else 0)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalised span [start, end) to the span of the original text."""
-        if not self.shifts:
+        if self.folded == self.text or not self.shifts:
             return start, end
         return self._orig(start), self._orig(end - 1) + 1 if end > start else self._orig(start)
 
@@ -87,7 +127,14 @@ class NormalizedText:
     def clause_end(self, pos: int) -> int:
         """Normalised position where the clause containing ``pos`` ends."""
         after = [s for s in self.clause_starts if s > pos]
-        return min(after) if after else len(self.text)
+        end = min(after) if after else len(self.text)
+        return end - 1 if end > 0 and self.text[end - 1] == UTTERANCE_BREAK else end
+
+    def utterance_bounds(self, pos: int) -> tuple[int, int]:
+        """Normalised [start, end) of the utterance containing ``pos`` (the whole text if only one)."""
+        start = self.text.rfind(UTTERANCE_BREAK, 0, pos) + 1
+        end = self.text.find(UTTERANCE_BREAK, pos)
+        return start, len(self.text) if end < 0 else end
 
 
 def fold(text: str) -> str:
@@ -102,25 +149,59 @@ def spoken_digits_to_arabic(text: str) -> str:
 
 def normalize(text: str) -> NormalizedText:
     """Normalise one utterance for matching; see the module docstring for what changes."""
+    return _normalize(text.replace(UTTERANCE_BREAK, " "), text)
+
+
+def _normalize(text: str, original: str) -> NormalizedText:
     folded = fold(text)
-    shifts: list[tuple[int, int]] = []
-    clause_starts = {0}
-    parts: list[str] = []
-    removed = 0
-    last = 0
-    for m in _DROP.finditer(folded):
-        parts.append(folded[last : m.start()])
-        norm_pos = m.start() - removed
-        removed += m.end() - m.start()
-        shifts.append((norm_pos, removed))
-        if not _SPACE_ONLY.fullmatch(m.group(0)):
-            clause_starts.add(norm_pos)
-        last = m.end()
-    if not shifts:
-        return NormalizedText(text, spoken_digits_to_arabic(folded), (), frozenset(clause_starts))
-    parts.append(folded[last:])
-    joined = spoken_digits_to_arabic("".join(parts))
-    return NormalizedText(text, joined, tuple(shifts), frozenset(clause_starts))
+    return NormalizedText(original, folded, spoken_digits_to_arabic(_DROP.sub("", folded)))
+
+
+def _find_all(text: str, char: str) -> list[int]:
+    out, pos = [], text.find(char)
+    while pos >= 0:
+        out.append(pos)
+        pos = text.find(char, pos + 1)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class JoinedText:
+    """Several utterances normalised as one text, separated by UTTERANCE_BREAK.
+
+    One normalisation and one matching pass per call instead of one per utterance: the
+    per-utterance Python overhead, not the matching, is what limits throughput.
+    """
+
+    norm: NormalizedText
+    indices: tuple[int, ...]  # transcript utterance index of each part
+    starts: tuple[int, ...]  # normalised start of each part in norm.text
+    raw_starts: tuple[int, ...]  # start of each part in norm.original
+
+    def to_utterance(self, start: int, end: int) -> tuple[int, int, int]:
+        """A normalised span of the joined text → (part, start, end) in that utterance's original text."""
+        k = self.locate(start)
+        o_start, o_end = self.norm.to_original(start, end)
+        return k, o_start - self.raw_starts[k], o_end - self.raw_starts[k]
+
+    def locate(self, pos: int) -> int:
+        """Which part (0-based, into ``indices``) holds normalised position ``pos``."""
+        return bisect_right(self.starts, pos) - 1
+
+    def part_length(self, k: int) -> int:
+        end = self.starts[k + 1] - 1 if k + 1 < len(self.starts) else len(self.norm.text)
+        return end - self.starts[k]
+
+
+def normalize_joined(texts: list[str], indices: list[int]) -> JoinedText:
+    """Normalise utterances together; part k of the result is exactly ``normalize(texts[k]).text``."""
+    if not texts:
+        return JoinedText(NormalizedText("", "", ""), (), (), ())
+    raw = UTTERANCE_BREAK.join(t.replace(UTTERANCE_BREAK, " ") for t in texts)
+    norm = _normalize(raw, raw)
+    starts = [0, *(p + 1 for p in _find_all(norm.text, UTTERANCE_BREAK))]
+    raw_starts = [0, *(p + 1 for p in _find_all(raw, UTTERANCE_BREAK))]
+    return JoinedText(norm, tuple(indices), tuple(starts), tuple(raw_starts))
 
 
 def normalize_pattern_text(text: str) -> str:

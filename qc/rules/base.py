@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from qc.lexicon.pattern import CompiledPattern, PatternError, compile_pattern
-from qc.normalize import NormalizedText, normalize
+from qc.normalize import JoinedText, NormalizedText, normalize, normalize_joined
 from qc.schema import CATEGORIES, SPEAKERS, Transcript, Utterance
 
 
@@ -39,21 +39,42 @@ class Finding:
     detail: str | None = None
     start: float | None = None  # override the utterance times (silence gaps)
     end: float | None = None
+    quote: tuple[int, int] | None = None  # the span in the utterance's original text, when known
 
 
 class CallView:
-    """A transcript plus the normalised text of its utterances, computed once per call."""
+    """A transcript plus normalised text: each speaker's turns joined (for phrase rules), and
+    single utterances normalised on demand (for the few turns script and timing rules read)."""
 
-    __slots__ = ("transcript", "norms", "agent_turns")
+    __slots__ = ("transcript", "joined", "agent_turns", "_norms", "_lengths")
 
-    def __init__(self, transcript: Transcript, norms: Sequence[NormalizedText | None]) -> None:
+    def __init__(self, transcript: Transcript, speakers: Iterable[str] = ("agent",)) -> None:
         self.transcript = transcript
-        self.norms = norms
-        self.agent_turns = [i for i, u in enumerate(transcript.utterances) if u.speaker == "agent"]
+        utts = transcript.utterances
+        self.joined: dict[str, JoinedText] = {}
+        for speaker in speakers:
+            idx = [i for i, u in enumerate(utts) if u.speaker == speaker]
+            if idx:
+                self.joined[speaker] = normalize_joined([utts[i].text for i in idx], idx)
+        self.agent_turns = [i for i, u in enumerate(utts) if u.speaker == "agent"]
+        self._norms: dict[int, NormalizedText] = {}
+        self._lengths: dict[int, int] | None = None
 
     def norm(self, index: int) -> NormalizedText:
-        cached = self.norms[index]
-        return cached if cached is not None else normalize(self.transcript.utterances[index].text)
+        cached = self._norms.get(index)
+        if cached is None:
+            cached = self._norms[index] = normalize(self.transcript.utterances[index].text)
+        return cached
+
+    def norm_length(self, index: int) -> int:
+        """Characters of the utterance after normalisation (from the joined text when there is one)."""
+        if self._lengths is None:
+            self._lengths = {}
+            for joined in self.joined.values():
+                for k, i in enumerate(joined.indices):
+                    self._lengths[i] = joined.part_length(k)
+        length = self._lengths.get(index)
+        return length if length is not None else len(self.norm(index).text)
 
 
 class SpecReader:

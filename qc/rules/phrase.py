@@ -90,22 +90,35 @@ class PhraseRule:
         return [lit for p in self.patterns for lit in p.literals]
 
     def matches(self, norm: NormalizedText, segmenter: JiebaSegmenter) -> list[tuple[int, int]]:
-        """Spans of normalised text where this rule fires, overlapping matches merged."""
+        """Spans of normalised text where this rule fires, overlapping matches merged.
+
+        ``norm`` may hold several utterances joined by UTTERANCE_BREAK; no match crosses one.
+        """
         text = norm.text
         if self._plain:
             return [m.span() for m in self.patterns[0].regex.finditer(text)]
         spans: list[tuple[int, int]] = []
+        excepted: list[tuple[int, int]] | None = None
         for pattern in self.patterns:
-            for start, end in iter_matches(pattern, text):
+            for m in pattern.regex.finditer(text):
+                start, end = m.span()
                 if not self._position_ok(norm, start, end):
                     continue
-                if self.boundary == "word" and not segmenter.on_boundaries(text, start, end):
+                if self.boundary == "word" and not self._whole_words(norm, segmenter, start, end):
                     continue
-                if self._excepted(text, start, end):
-                    continue
-                if not any(s < end and start < e for s, e in spans):
-                    spans.append((start, end))
-        return sorted(spans)
+                if self.excepts:
+                    if excepted is None:
+                        excepted = [span for p in self.excepts for span in iter_matches(p, text)]
+                    lo, hi = start - self.except_window, end + self.except_window
+                    if any(s < hi and lo < e for s, e in excepted):
+                        continue
+                spans.append((start, end))
+        return _merge_overlaps(spans) if len(self.patterns) > 1 else spans
+
+    @staticmethod
+    def _whole_words(norm: NormalizedText, segmenter: JiebaSegmenter, start: int, end: int) -> bool:
+        lo, hi = norm.utterance_bounds(start)
+        return segmenter.on_boundaries(norm.text[lo:hi], start - lo, end - lo)
 
     def _position_ok(self, norm: NormalizedText, start: int, end: int) -> bool:
         if self.position == "anywhere":
@@ -114,13 +127,18 @@ class PhraseRule:
             return False
         return self.position == "clause_start" or end == norm.clause_end(start)
 
-    def _excepted(self, text: str, start: int, end: int) -> bool:
-        """An exception cancels the match when it overlaps it (or the window around it)."""
-        lo, hi = start - self.except_window, end + self.except_window
-        return any(s < hi and lo < e for pattern in self.excepts for s, e in iter_matches(pattern, text))
-
     def fires_on(self, example: Any, segmenter: JiebaSegmenter) -> bool:
         return bool(self.matches(normalize(str(example)), segmenter))
+
+
+def _merge_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Keep the first of overlapping matches (the patterns' own order decides), sorted by position."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if kept and start < kept[-1][1]:
+            continue
+        kept.append((start, end))
+    return kept
 
 
 @dataclass(frozen=True, slots=True)

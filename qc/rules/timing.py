@@ -29,7 +29,7 @@ class _TimingRule:
 
     def fires_on(self, example: Any, segmenter: object = None) -> bool:
         transcript: Transcript = parse_snippet(example)
-        return bool(self.evaluate(CallView(transcript, [None] * len(transcript.utterances))))
+        return bool(self.evaluate(CallView(transcript)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,21 +120,15 @@ class InterruptionRule(_TimingRule):
 
     def evaluate(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
-        timed = _timed(view)
-        customers = [i for i in timed if utts[i].speaker == "customer"]
         findings = []
-        for i in timed:
-            a = utts[i]
-            if a.speaker != "agent":
-                continue
-            for j in customers:
-                c = utts[j]
-                if c.start < a.start < c.end and c.end - a.start > self.grace_seconds:  # type: ignore[operator]
-                    overlap = c.end - a.start  # type: ignore[operator]
-                    findings.append(
-                        Finding(self.info, i, None, f"抢话 {overlap:.1f} 秒（容忍 {self.grace_seconds:g} 秒）")
-                    )
-                    break
+        talking_until = -1.0  # when the customer who started latest-ending so far stops talking
+        for i in sorted(_timed(view), key=lambda i: (utts[i].start, utts[i].speaker != "customer")):
+            u = utts[i]
+            if u.speaker == "customer":
+                talking_until = max(talking_until, u.end)  # type: ignore[type-var]
+            elif u.speaker == "agent" and talking_until - u.start > self.grace_seconds:  # type: ignore[operator]
+                overlap = talking_until - u.start  # type: ignore[operator]
+                findings.append(Finding(self.info, i, None, f"抢话 {overlap:.1f} 秒（容忍 {self.grace_seconds:g} 秒）"))
         return findings
 
 
@@ -174,7 +168,7 @@ class SpeechRateRule(_TimingRule):
             u = utts[i]
             if u.speaker != "agent":
                 continue
-            n = len(view.norm(i).text)
+            n = view.norm_length(i)
             dur = u.end - u.start  # type: ignore[operator]
             if n < self.min_chars or dur <= 0:
                 continue
