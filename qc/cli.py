@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 import click
 
 from qc import __version__
+from qc.asr import AsrSettings
 from qc.batch import Failure, Outcome, run_batch
 from qc.config import default_lexicon_dir
-from qc.errors import LexiconError, QCError
+from qc.errors import InputError, LexiconError, QCError
 from qc.lexicon.check import check_lexicon
 from qc.lexicon.load import Lexicon, load_lexicon
-from qc.schema import CallResult
+from qc.metadata import DEFAULT_NAME_PATTERN
+from qc.schema import CallResult, Transcript
 from qc.store import Store
+from qc.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
 from qc.transcripts import iter_inputs, result_to_dict
+
+AUDIO_INPUT = (".csv", *sorted(__import__("qc.audio", fromlist=["AUDIO_SUFFIXES"]).AUDIO_SUFFIXES))
 
 lexicons_option = click.option(
     "--lexicons",
@@ -49,7 +56,7 @@ def _load(lexicon_dir: Path | None) -> Lexicon:
 class _Progress:
     """A bar on a terminal, plain lines in a log."""
 
-    def __init__(self, total: int, label: str) -> None:
+    def __init__(self, total: int, label: str, minimum: int = 50) -> None:
         self.total = total
         self.done = 0
         self.label = label
@@ -59,12 +66,13 @@ class _Progress:
 
             self.bar = tqdm(total=total, unit="call", desc=label, file=sys.stderr, leave=False)
         self.step = max(1, total // 10)
+        self.minimum = minimum
 
     def __call__(self, _outcome: Outcome) -> None:
         self.done += 1
         if self.bar is not None:
             self.bar.update(1)
-        elif self.total >= 50 and (self.done % self.step == 0 or self.done == self.total):
+        elif self.total >= self.minimum and (self.done % self.step == 0 or self.done == self.total):
             click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
 
     def close(self) -> None:
@@ -87,6 +95,103 @@ def cli() -> None:
     """qc — local, explainable quality inspection of call-centre calls (智能语音质检)."""
 
 
+def asr_options(fn):  # type: ignore[no-untyped-def]
+    """Options shared by every command that can recognise speech."""
+    options = [
+        click.option(
+            "--model",
+            "model_dir",
+            type=click.Path(file_okay=False),
+            default=None,
+            help="faster-whisper model folder (default: Whisper base from the installed packages).",
+        ),
+        click.option("--compute-type", default="int8", show_default=True, help="CTranslate2 compute type."),
+        click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True),
+        click.option(
+            "--agent-channel",
+            type=click.Choice(["left", "right"]),
+            default="left",
+            show_default=True,
+            help="Stereo recordings: the channel the agent is on.",
+        ),
+        click.option(
+            "--name-pattern",
+            default=DEFAULT_NAME_PATTERN,
+            show_default=True,
+            help="How call metadata is read from file names without a manifest.",
+        ),
+        click.option("--force", is_flag=True, help="Transcribe again even when a cached transcript exists."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _transcribe_options(
+    model_dir: str | None,
+    compute_type: str,
+    beam_size: int,
+    agent_channel: str,
+    force: bool,
+    jobs: int | None,
+    lexicon_dir: Path | None,
+) -> TranscribeOptions:
+    return TranscribeOptions(
+        AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size),
+        0 if agent_channel == "left" else 1,
+        str(lexicon_dir) if lexicon_dir else None,
+        force,
+        jobs or os.cpu_count() or 1,
+    )
+
+
+def _recognise(
+    paths: list[str],
+    options: TranscribeOptions,
+    name_pattern: str,
+    lexicon_root: str,
+    on_failure: Callable[[str], None],
+) -> Iterator[Transcript]:
+    """Transcribe recordings with a progress display; failures are reported and skipped."""
+    entries = resolve_recordings(paths, name_pattern)
+    metas = []
+    for entry in entries:
+        if isinstance(entry, InputError):
+            on_failure(str(entry))
+        else:
+            metas.append(entry)
+    progress = _Progress(len(metas), "transcribing", minimum=1)
+    try:
+        for outcome in transcribe_many(metas, options, lexicon_root):
+            progress(outcome)
+            if isinstance(outcome, InputError):
+                on_failure(str(outcome))
+            elif outcome.asr and outcome.asr.get("silent"):
+                on_failure(f"{outcome.source}: no speech found (silent recording); empty transcript flagged")
+                yield outcome
+            else:
+                yield outcome
+    finally:
+        progress.close()
+
+
+def _split_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Transcript files, and recordings/manifests to transcribe first."""
+    transcripts: list[Path] = []
+    recordings: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            transcripts.extend(iter_inputs([raw]))
+            if any(q.suffix.lower() in AUDIO_INPUT[1:] for q in p.rglob("*")):
+                recordings.append(raw)
+        elif p.suffix.lower() in AUDIO_INPUT:
+            recordings.append(raw)
+        else:
+            transcripts.append(p)
+    return transcripts, recordings
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @db_option
@@ -99,25 +204,38 @@ def cli() -> None:
     help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout.",
 )
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@asr_options
 @lexicons_option
 def score(
-    paths: tuple[str, ...], db_url: str | None, json_path: str | None, jobs: int | None, lexicon_dir: Path | None
+    paths: tuple[str, ...],
+    db_url: str | None,
+    json_path: str | None,
+    jobs: int | None,
+    model_dir: str | None,
+    compute_type: str,
+    beam_size: int,
+    agent_channel: str,
+    name_pattern: str,
+    force: bool,
+    lexicon_dir: Path | None,
 ) -> None:
-    """Score transcript files or folders of them, and store every result.
+    """Score transcripts and recordings (files, folders, a manifest .csv); store every result.
 
-    Each call's previous result is replaced. A bad file is reported on stderr with the reason;
-    the others are still scored and stored, and the exit status is 1.
+    Recordings are transcribed first (cached, see `qc transcribe`). Each call's previous result
+    is replaced. A bad input is reported on stderr with the reason; the others are still scored
+    and stored, and the exit status is 1.
 
     \b
     Example:
         qc score samples/calls --json -
+        qc score recordings/ manifest.csv --db postgresql://qc@dbhost/qc
     """
     lexicon = _load(lexicon_dir)
     try:
         store = Store(db_url)
     except QCError as err:
         raise click.ClickException(str(err)) from None
-    files = list(iter_inputs(list(paths)))
+    files, recordings = _split_inputs(list(paths))
     quiet = json_path == "-"
     json_out: IO[str] | None = None
     if json_path is not None:
@@ -126,6 +244,7 @@ def score(
         except OSError as err:
             raise click.ClickException(f"cannot write {json_path}: {err.strerror}") from None
     progress = _Progress(len(files), "scoring")
+    audio_failures: list[str] = []
 
     def emit(r: CallResult) -> None:
         if json_out is not None:
@@ -138,6 +257,11 @@ def score(
             click.echo(f"error: {outcome}", err=True)
         progress(outcome)
 
+    def fail(line: str) -> None:
+        audio_failures.append(line)
+        click.echo(f"error: {line}", err=True)
+
+    scored_audio = 0
     try:
         summary = run_batch(
             files,
@@ -147,6 +271,19 @@ def score(
             on_progress=on_progress,
             jobs=jobs,
         )
+        progress.close()
+        if recordings:
+            from qc.engine import Inspector
+
+            inspector = Inspector(lexicon)
+            options = _transcribe_options(model_dir, compute_type, beam_size, agent_channel, force, jobs, lexicon_dir)
+            for transcript in _recognise(recordings, options, name_pattern, lexicon.root, fail):
+                if not transcript.utterances:
+                    continue
+                result = inspector.score(transcript)
+                store.save([(transcript, result)], lexicon.root)
+                emit(result)
+                scored_audio += 1
     except QCError as err:
         raise click.ClickException(str(err)) from None
     finally:
@@ -154,13 +291,69 @@ def score(
         store.close()
         if json_out is not None and not quiet:
             json_out.close()
-    failed = len(summary.failures or [])
+    failed = len(summary.failures or []) + len(audio_failures)
+    total = summary.scored + scored_audio
     click.echo(
-        f"scored {summary.scored} call(s), {failed} failed; ruleset {lexicon.version}; "
+        f"scored {total} call(s), {failed} failed; ruleset {lexicon.version}; "
         f"stored in {store.engine.url.render_as_string(hide_password=True)}",
         err=True,
     )
-    if failed or not files:
+    if failed or not total:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the transcripts (one <call_id>.json per call).",
+)
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@asr_options
+@lexicons_option
+def transcribe(
+    paths: tuple[str, ...],
+    out_dir: Path,
+    jobs: int | None,
+    model_dir: str | None,
+    compute_type: str,
+    beam_size: int,
+    agent_channel: str,
+    name_pattern: str,
+    force: bool,
+    lexicon_dir: Path | None,
+) -> None:
+    """Transcribe recordings (files, folders or a manifest .csv) into SPEC transcripts in --out.
+
+    Each recording is transcribed once: results are cached by audio content, model and settings,
+    so an interrupted batch continues where it stopped (--force redoes).
+
+    \b
+    Example:
+        qc transcribe recordings/ --out transcripts/
+        qc transcribe manifest.csv --out transcripts/ --agent-channel right
+    """
+    root = str(lexicon_dir or default_lexicon_dir())
+    _load(Path(root))
+    options = _transcribe_options(model_dir, compute_type, beam_size, agent_channel, force, jobs, lexicon_dir)
+    failures: list[str] = []
+
+    def fail(line: str) -> None:
+        failures.append(line)
+        click.echo(f"error: {line}", err=True)
+
+    written = 0
+    try:
+        for transcript in _recognise(list(paths), options, name_pattern, root, fail):
+            write_transcript(transcript, out_dir)
+            written += 1
+    except QCError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"wrote {written} transcript(s) to {out_dir}, {len(failures)} failed", err=True)
+    if failures or not written:
         sys.exit(1)
 
 
