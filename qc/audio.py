@@ -7,6 +7,7 @@ other; splitting the channels is exact diarization for free. WAV (PCM, A-law, µ
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from qc.errors import AudioError
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".amr"})
 SAMPLE_RATE = 16000
-MAX_SECONDS = 3 * 3600  # a longer file is refused rather than filling memory (3 h ≈ 690 MB as float32)
+CHUNK_SECONDS = 600  # long recordings are decoded and recognised 10 minutes at a time: memory stays bounded
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class Recording:
 
 def probe(path: str | Path) -> tuple[int, int, str, float]:
     """(channels, sample rate, codec, seconds) of the first audio stream; AudioError if none."""
+    if Path(path).is_file() and Path(path).stat().st_size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
@@ -61,9 +64,7 @@ def load_recording(path: str | Path) -> Recording:
         raise AudioError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
-    channels, rate, codec, seconds = probe(path)
-    if seconds > MAX_SECONDS:
-        raise AudioError(f"{path}: {seconds / 3600:.1f} h long; split recordings over {MAX_SECONDS // 3600} h")
+    channels, rate, codec, _seconds = probe(path)
     try:
         if channels >= 2:
             left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
@@ -75,6 +76,57 @@ def load_recording(path: str | Path) -> Recording:
     if not len(arrays[0]):
         raise AudioError(f"{path}: no audio samples could be decoded (truncated or corrupt?)")
     return Recording(str(path), arrays, len(arrays[0]) / SAMPLE_RATE, rate, codec)
+
+
+def iter_chunks(path: str | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tuple[float, tuple[np.ndarray, ...]]]:
+    """Decode a recording piece by piece: (offset in seconds, one 16 kHz array per channel).
+
+    At most ``seconds`` of audio is held at a time, so an hours-long recording needs no more
+    memory than a ten-minute one.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise AudioError(f"{path}: empty file (0 bytes)")
+    channels, _rate, codec, _ = probe(path)
+    layout = "stereo" if channels >= 2 else "mono"
+    width = 2 if channels >= 2 else 1
+    limit = int(seconds * SAMPLE_RATE) * width
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    pending: list[np.ndarray] = []
+    held = 0
+    offset = 0.0
+    produced = False
+
+    def flush(buffer: np.ndarray) -> tuple[float, tuple[np.ndarray, ...]]:
+        audio = buffer.astype(np.float32) / 32768.0
+        return offset, (audio[0::2], audio[1::2]) if width == 2 else (audio,)
+
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            for frame in container.decode(audio=0):
+                for out in resampler.resample(frame):
+                    pending.append(out.to_ndarray().reshape(-1))
+                    held += pending[-1].size
+                    while held >= limit:
+                        buffer = np.concatenate(pending)
+                        yield flush(buffer[:limit])
+                        produced = True
+                        offset += seconds
+                        rest = buffer[limit:]
+                        pending, held = [rest], rest.size
+            for out in resampler.resample(None):
+                pending.append(out.to_ndarray().reshape(-1))
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        if not produced and not pending:
+            raise AudioError(f"{path}: cannot decode {codec} audio ({_reason(err)})") from None
+        # a truncated tail: keep what decoded
+    tail = np.concatenate(pending) if pending else np.zeros(0, np.int16)
+    if tail.size:
+        yield flush(tail)
+    elif not produced:
+        raise AudioError(f"{path}: no audio samples could be decoded (truncated or corrupt?)")
 
 
 def is_silent(samples: np.ndarray, threshold_db: float = -50.0) -> bool:

@@ -16,14 +16,14 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from qc.asr import AsrSettings, WhisperTranscriber, cache_dir, model_fingerprint
-from qc.audio import AUDIO_SUFFIXES, is_silent, load_recording
+from qc.asr import AsrSegment, AsrSettings, WhisperTranscriber, cache_dir, model_fingerprint
+from qc.audio import AUDIO_SUFFIXES, SAMPLE_RATE, is_silent, iter_chunks, probe
 from qc.correct import HomophoneCorrector
 from qc.errors import InputError, QCError
 from qc.lexicon.load import load_lexicon
@@ -112,42 +112,46 @@ class CallTranscriber:
 
     def _recognise(self, path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
-        rec = load_recording(path)
-        utterances: list[dict[str, Any]] = []
-        corrections: list[dict[str, Any]] = []
-        if len(rec.channels) >= 2:
-            agent = self.options.agent_channel
-            for channel, speaker in ((agent, "agent"), (1 - agent, "customer")):
-                if is_silent(rec.channels[channel]):
+        n_channels, source_rate, codec, _ = probe(path)
+        stereo = n_channels >= 2
+        agent = self.options.agent_channel
+        roles_of = ((agent, "agent"), (1 - agent, "customer")) if stereo else ((0, "unknown"),)
+        segments: list[tuple[str, AsrSegment]] = []
+        duration = 0.0
+        for offset, channels in iter_chunks(path):
+            duration = offset + len(channels[0]) / SAMPLE_RATE
+            for channel, speaker in roles_of:
+                if is_silent(channels[channel]):
                     continue
-                for seg in self.whisper.transcribe(rec.channels[channel]):
-                    utterances.append(self._utterance(speaker, seg, corrections, len(utterances)))
-            utterances.sort(key=lambda u: (u["start"], u["speaker"]))
-            roles: dict[str, Any] = {
-                "method": "stereo channels",
-                "agent_channel": "left" if agent == 0 else "right",
-                "confidence": 1.0,
-            }
+                for seg in self.whisper.transcribe(channels[channel]):
+                    segments.append(
+                        (speaker, replace(seg, start=round(seg.start + offset, 2), end=round(seg.end + offset, 2)))
+                    )
+        segments.sort(key=lambda item: (item[1].start, item[0]))
+        roles: dict[str, Any]
+        if stereo:
+            roles = {"method": "stereo channels", "agent_channel": "left" if agent == 0 else "right", "confidence": 1.0}
         else:
-            segs = [] if is_silent(rec.channels[0]) else self.whisper.transcribe(rec.channels[0])
-            texts = [self.corrector.correct(s.text)[0] for s in segs]
-            guess = attribute_roles(texts, self.roles, self.company)
-            for seg, speaker in zip(segs, guess.speakers, strict=True):
-                utterances.append(self._utterance(speaker, seg, corrections, len(utterances)))
+            guess = attribute_roles(
+                [self.corrector.correct(seg.text)[0] for _, seg in segments], self.roles, self.company
+            )
+            segments = [(speaker, seg) for speaker, (_, seg) in zip(guess.speakers, segments, strict=True)]
             roles = {
                 "method": guess.method,
                 "confidence": guess.confidence,
                 "unsure": sum(s == "unknown" for s in guess.speakers),
             }
+        corrections: list[dict[str, Any]] = []
+        utterances = [self._utterance(speaker, seg, corrections, i) for i, (speaker, seg) in enumerate(segments)]
         elapsed = time.perf_counter() - t0
         asr = {
             **self.options.asr.as_dict(),
             "model_dir": str(self.whisper.model_dir),
-            "audio_seconds": round(rec.duration, 2),
-            "source_rate": rec.source_rate,
-            "codec": rec.codec,
-            "channels": len(rec.channels),
-            "rtf": round(elapsed / max(rec.duration, 1e-6), 3),
+            "audio_seconds": round(duration, 2),
+            "source_rate": source_rate,
+            "codec": codec,
+            "channels": n_channels,
+            "rtf": round(elapsed / max(duration, 1e-6), 3),
             "corrections": corrections,
             "silent": not utterances,
         }
