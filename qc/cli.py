@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -355,6 +356,79 @@ def transcribe(
     click.echo(f"wrote {written} transcript(s) to {out_dir}, {len(failures)} failed", err=True)
     if failures or not written:
         sys.exit(1)
+
+
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r} is not a month like 2026-11")
+    return value
+
+
+month_option = click.option(
+    "--month",
+    required=True,
+    callback=lambda _c, _p, v: _month(v),
+    metavar="YYYY-MM",
+    help="The month of the calls (by started_at).",
+)
+mask_option = click.option(
+    "--no-mask", is_flag=True, help="Do not mask customers' phone, ID and card numbers and addresses in the output."
+)
+
+
+@cli.group()
+def report() -> None:
+    """Reports for inspectors and managers."""
+
+
+@report.command("monthly")
+@month_option
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="FILE.xlsx (summary, charts, one sheet per agent) or FILE.csv (+ FILE_明细.csv).",
+)
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@db_option
+@mask_option
+@lexicons_option
+def report_monthly(
+    month: str, out_path: Path, agent: str | None, db_url: str | None, no_mask: bool, lexicon_dir: Path | None
+) -> None:
+    """The monthly quality sheets (服务质量综合考评表) from the stored results.
+
+    \b
+    Example:
+        qc report monthly --month 2026-11 --out 2026-11.xlsx
+    """
+    from qc.export import write_monthly_csv, write_monthly_xlsx
+    from qc.report import build_monthly
+    from qc.store import load_month, previous_month
+
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise click.BadParameter("--out must end in .xlsx or .csv", param_hint="--out")
+    lexicon_obj = _load(lexicon_dir)
+    try:
+        store = Store(db_url)
+        calls, hits = load_month(store, month, agent)
+        if calls.empty:
+            raise click.ClickException(
+                f"no scored calls for {month}{' and agent ' + agent if agent else ''} in "
+                f"{store.engine.url.render_as_string(hide_password=True)}; nothing written"
+            )
+        previous, _ = load_month(store, previous_month(month), agent)
+        built = build_monthly(month, calls, hits, previous, lexicon_obj.scorecard.pass_mark, mask=not no_mask)
+        if suffix == ".xlsx":
+            write_monthly_xlsx(built, out_path)
+            extra = ""
+        else:
+            extra = f" and {write_monthly_csv(built, out_path)}"
+    except QCError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{month}: {len(calls)} call(s), {len(built.summary)} agent(s) → {out_path}{extra}", err=True)
 
 
 @cli.group()

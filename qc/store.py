@@ -265,3 +265,68 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def previous_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
+
+
+def load_month(store: Store, month: str, agent: str | None = None, with_transcripts: bool = False):  # noqa: ANN201
+    """(calls, hits) of one month as pandas DataFrames; calls carry their result columns."""
+    import pandas as pd
+
+    cols = [
+        calls.c.call_id,
+        calls.c.agent_id,
+        calls.c.started_at,
+        calls.c.audio,
+        agents.c.agent_name.label("name"),
+        results.c.ruleset,
+        results.c.score,
+        results.c.veto,
+        results.c.polite_count,
+        results.c.checks,
+    ]
+    if with_transcripts:
+        cols.append(calls.c.transcript)
+    query = (
+        select(*cols)
+        .join(results, results.c.call_id == calls.c.call_id)
+        .join(agents, agents.c.agent_id == calls.c.agent_id)
+        .where(calls.c.month == month)
+    )
+    hit_query = (
+        select(
+            hits.c.call_id,
+            hits.c.seq,
+            hits.c.rule_id,
+            hits.c.category,
+            hits.c.name,
+            hits.c.speaker,
+            hits.c.utterance,
+            hits.c.start,
+            hits.c.end,
+            hits.c.text,
+            hits.c.context,
+            hits.c.suggestion,
+            hits.c.deduction,
+            hits.c.veto,
+            hits.c.detail,
+        )
+        .join(calls, calls.c.call_id == hits.c.call_id)
+        .where(calls.c.month == month)
+    )
+    if agent is not None:
+        query = query.where(calls.c.agent_id == agent)
+        hit_query = hit_query.where(calls.c.agent_id == agent)
+    try:
+        with store.engine.connect() as conn:
+            call_df = pd.read_sql(query.order_by(calls.c.agent_id, calls.c.started_at, calls.c.call_id), conn)
+            hit_df = pd.read_sql(hit_query.order_by(hits.c.call_id, hits.c.seq), conn)
+    except SQLAlchemyError as err:
+        raise StoreError(f"cannot read {store._display()}: {getattr(err, 'orig', err)}") from None
+    call_df["veto"] = call_df["veto"].astype(bool)
+    if len(hit_df):
+        hit_df["veto"] = hit_df["veto"].astype(bool)
+    return call_df, hit_df

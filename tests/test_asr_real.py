@@ -128,8 +128,10 @@ def test_cli_transcribe_and_score_recordings_with_bad_ones(tmp_path, asr_cache, 
 
 def test_manifest_gives_metadata(tmp_path, asr_cache, stereo):
     shutil.copy(AUDIO / "stereo_call_8k.wav", tmp_path / "call.wav")
-    (tmp_path / "manifest.csv").write_text("path,call_id,agent_id,agent_name,started_at\n"
-                                           "call.wav,M-1,2048,李强,2026-11-04T14:00:00+08:00\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text(
+        "path,call_id,agent_id,agent_name,started_at\ncall.wav,M-1,2048,李强,2026-11-04T14:00:00+08:00\n",
+        encoding="utf-8",
+    )
     db = f"sqlite:///{tmp_path / 'qc.db'}"
     result = CliRunner().invoke(cli, ["score", str(tmp_path / "manifest.csv"), "--db", db, "--json", "-"])
     assert result.exit_code == 0, result.stderr
