@@ -20,7 +20,7 @@ from qc.errors import InputError, LexiconError, QCError
 from qc.lexicon.check import check_lexicon
 from qc.lexicon.load import Lexicon, load_lexicon
 from qc.metadata import DEFAULT_NAME_PATTERN
-from qc.schema import CallResult, Transcript
+from qc.schema import CATEGORIES, CallResult, Transcript
 from qc.store import Store
 from qc.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
 from qc.transcripts import iter_inputs, result_to_dict
@@ -429,6 +429,117 @@ def report_monthly(
     except QCError as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"{month}: {len(calls)} call(s), {len(built.summary)} agent(s) → {out_path}{extra}", err=True)
+
+
+@cli.command()
+@click.option("--category", type=click.Choice(list(CATEGORIES)), default=None, help="Only this hit category.")
+@click.option("--rule", default=None, help="Only this rule id (e.g. BAN-002).")
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="FILE.html (with audio clips), .xlsx, .csv or .jsonl",
+)
+@db_option
+@mask_option
+def examples(
+    category: str | None,
+    rule: str | None,
+    agent: str | None,
+    month: str | None,
+    limit: int,
+    out_path: Path,
+    db_url: str | None,
+    no_mask: bool,
+) -> None:
+    """Violation examples for trainers: the hit, the turns around it, the rewrite, a clip.
+
+    \b
+    Example:
+        qc examples --category banned --month 2026-11 --out banned.html
+    """
+    from qc.examples import build_examples
+    from qc.export_examples import write_examples
+    from qc.store import load_hits
+
+    try:
+        store = Store(db_url)
+        rows = load_hits(store, category, rule, agent, month, limit)
+        if not rows:
+            raise click.ClickException("no stored hits match these filters; nothing written")
+        write_examples(build_examples(rows, mask=not no_mask), out_path)
+    except QCError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{len(rows)} example(s) → {out_path}", err=True)
+
+
+@cli.command()
+@month_option
+@click.option("--per-agent", type=click.IntRange(min=1), default=5, show_default=True, help="Calls per agent.")
+@click.option(
+    "--random-share",
+    type=click.FloatRange(0, 1),
+    default=0.4,
+    show_default=True,
+    help="Share of each agent's list drawn at random after the vetoed and lowest-scoring calls.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same list.")
+@click.option(
+    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.csv or FILE.xlsx"
+)
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@db_option
+def sample(
+    month: str, per_agent: int, random_share: float, seed: int, out_path: Path, agent: str | None, db_url: str | None
+) -> None:
+    """The calls inspectors should listen to: lowest scores and vetoed calls first, then a random share.
+
+    \b
+    Example:
+        qc sample --month 2026-11 --per-agent 5 --out listen-2026-11.xlsx
+    """
+    import pandas as pd
+
+    from qc.export import atomic_output, write_csv
+    from qc.sampling import sample_calls
+    from qc.store import load_month
+
+    if out_path.suffix.lower() not in (".csv", ".xlsx"):
+        raise click.BadParameter("--out must end in .csv or .xlsx", param_hint="--out")
+    try:
+        calls, _ = load_month(Store(db_url), month, agent)
+        if calls.empty:
+            raise click.ClickException(f"no scored calls for {month}; nothing written")
+        picked = sample_calls(calls, per_agent, random_share, seed)
+        table = pd.DataFrame(
+            {
+                "序号": range(1, len(picked) + 1),
+                "工号": picked["agent_id"],
+                "姓名": picked["name"],
+                "通话编号": picked["call_id"],
+                "通话时间": picked["started_at"],
+                "得分": picked["score"],
+                "致命项": picked["veto"].map({True: "是", False: "否"}),
+                "抽样原因": picked["reason"],
+                "录音": picked["audio"],
+                "复听结论": "",
+                "复听人": "",
+            }
+        )
+        if out_path.suffix.lower() == ".csv":
+            write_csv(table, out_path)
+        else:
+            with atomic_output(out_path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+                table.to_excel(writer, sheet_name="复听清单", index=False)
+                writer.sheets["复听清单"].freeze_panes(1, 0)
+                writer.sheets["复听清单"].set_column(0, 10, 14)
+    except QCError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(f"{len(table)} call(s) to listen to → {out_path}", err=True)
 
 
 @cli.group()

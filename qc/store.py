@@ -330,3 +330,35 @@ def load_month(store: Store, month: str, agent: str | None = None, with_transcri
     if len(hit_df):
         hit_df["veto"] = hit_df["veto"].astype(bool)
     return call_df, hit_df
+
+
+def load_hits(
+    store: Store,
+    category: str | None = None,
+    rule: str | None = None,
+    agent: str | None = None,
+    month: str | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Stored hits with their call (and transcript), newest calls first, filtered as asked."""
+    query = (
+        select(hits, calls.c.agent_id, calls.c.started_at, calls.c.audio, calls.c.transcript, agents.c.agent_name)
+        .join(calls, calls.c.call_id == hits.c.call_id)
+        .join(agents, agents.c.agent_id == calls.c.agent_id)
+    )
+    if category:
+        query = query.where(hits.c.category == category)
+    if rule:
+        query = query.where(hits.c.rule_id == rule)
+    if agent:
+        query = query.where(calls.c.agent_id == agent)
+    if month:
+        query = query.where(calls.c.month == month)
+    query = query.order_by(calls.c.started_at.desc(), hits.c.call_id, hits.c.seq)
+    if limit:
+        query = query.limit(limit)
+    try:
+        with store.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+    except SQLAlchemyError as err:
+        raise StoreError(f"cannot read {store._display()}: {getattr(err, 'orig', err)}") from None
