@@ -16,7 +16,7 @@ import pandas as pd
 import xlsxwriter
 
 from qc.errors import ReportError
-from qc.report import DETAIL_HEADERS, SUMMARY_HEADERS, MonthlyReport
+from qc.report import DETAIL_HEADERS, HIT_HEADERS, SUMMARY_HEADERS, MonthlyReport
 
 _PERCENT_COLUMNS = {"pass_rate", "opening_rate", "closing_rate", "polite_rate"}
 
@@ -74,7 +74,7 @@ def write_monthly_xlsx(report: MonthlyReport, path: Path) -> None:
             headers = list(DETAIL_HEADERS.values())
             ws.write_row(0, 0, headers, head)
             ws.freeze_panes(1, 1)
-            widths = [24, 20, 7, 7, 9, 7, 7, 11, 10, 10, 18, 6, 8, 26, 40, 30, 24]
+            widths = [24, 26, 7, 7, 9, 7, 7, 11, 9, 90]
             for col, width in enumerate(widths):
                 ws.set_column(col, col, width, wrap)
             for r, row in enumerate(detail.itertuples(index=False), start=1):
@@ -140,12 +140,10 @@ def write_csv(frame: pd.DataFrame, path: Path, headers: dict[str, str] | None = 
 
 
 def write_monthly_csv(report: MonthlyReport, path: Path) -> Path:
-    """Summary to ``path``; every agent's calls and hits to ``<stem>_明细.csv`` beside it."""
+    """Summary to ``path``; every hit of the month (one row each) to ``<stem>_明细.csv`` beside it."""
     write_csv(report.summary, path, SUMMARY_HEADERS)
     detail_path = path.with_name(f"{path.stem}_明细{path.suffix}")
-    frames = [d.assign(agent_id=a, agent_name=report.names.get(a, "")) for a, d in report.details.items()]
-    detail = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(DETAIL_HEADERS))
-    write_csv(detail, detail_path, {**DETAIL_HEADERS, "agent_id": "工号", "agent_name": "姓名"})
+    write_csv(report.hits, detail_path, HIT_HEADERS)
     return detail_path
 
 

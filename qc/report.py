@@ -52,13 +52,20 @@ DETAIL_HEADERS = {
     "opening_ok": "开场白",
     "closing_ok": "结束语",
     "polite_count": "文明用语次数",
+    "n_hits": "违规条数",
+    "deductions": "扣分明细（规则 扣分 时间 原话）",
+}
+HIT_HEADERS = {
+    "agent_id": "工号",
+    "name_agent": "姓名",
+    "call_id": "通话编号",
+    "started_at": "通话时间",
     "rule_id": "规则编号",
     "category": "类别",
     "name": "规则",
     "deduction": "扣分",
     "time": "时间(秒)",
     "text": "原话",
-    "context": "上下文",
     "suggestion": "建议说法",
     "detail": "说明",
 }
@@ -68,7 +75,8 @@ DETAIL_HEADERS = {
 class MonthlyReport:
     month: str
     summary: pd.DataFrame  # one row per agent, English columns (SUMMARY_HEADERS order)
-    details: dict[str, pd.DataFrame]  # agent_id → one row per hit (or per clean call)
+    details: dict[str, pd.DataFrame]  # agent_id → one row per call (DETAIL_HEADERS order)
+    hits: pd.DataFrame  # one row per hit, every agent (HIT_HEADERS order), for the flat export
     names: dict[str, str]  # agent_id → name
     score_bins: pd.DataFrame  # 分数段, 通话数
     category_counts: pd.DataFrame  # 类别, 次数
@@ -126,7 +134,7 @@ def build_monthly(
     summary = summary.reset_index().sort_values(["rank", "agent_id"])
     summary = summary[list(SUMMARY_HEADERS)]
 
-    details = {agent: _agent_detail(group, hits, mask) for agent, group in grouped}
+    details, hit_table = _details(calls, hits, mask)
     bins = pd.cut(
         calls["score"],
         [-0.01, 59.99, 69.99, 79.99, 89.99, 100.0],
@@ -137,43 +145,42 @@ def build_monthly(
         {"类别": [CATEGORY_NAMES[c] for c in CATEGORIES], "次数": [int(summary[f"n_{c}"].sum()) for c in CATEGORIES]}
     )
     names = dict(zip(summary["agent_id"], summary["name"], strict=True))
-    return MonthlyReport(month, summary, details, names, score_bins, cat_counts)
+    return MonthlyReport(month, summary, details, hit_table, names, score_bins, cat_counts)
 
 
-def _agent_detail(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> pd.DataFrame:
-    base = calls[["call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]].copy()
+def _masked(column: pd.Series, mask: bool) -> pd.Series:
+    if not mask or column.empty:
+        return column
+    unique = column.dropna().unique()
+    return column.map(dict(zip(unique, (mask_text(t) for t in unique), strict=True)))
+
+
+def _details(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Per-agent call tables (one row per call, its deductions spelled out) and the flat hit table."""
+    base = calls[
+        ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
+    ].copy()
     for flag in ("veto", "opening_ok", "closing_ok"):
         base[flag] = base[flag].map({True: "是", False: "否"})
-    mine = hits[hits["call_id"].isin(base["call_id"])] if len(hits) else hits
-    lost = mine.groupby("call_id")["deduction"].sum() if len(mine) else pd.Series(dtype=float)
-    base = base.assign(lost=base["call_id"].map(lost).fillna(0.0))
-    if len(mine):
-        mine = mine.assign(time=mine["start"].round(1), category=mine["category"].map(CATEGORY_NAMES))
-        if mask:
-            mine = mine.assign(text=mine["text"].map(mask_text), context=mine["context"].map(mask_text))
-        merged = base.merge(
-            mine[
-                [
-                    "call_id",
-                    "rule_id",
-                    "category",
-                    "name",
-                    "deduction",
-                    "time",
-                    "text",
-                    "context",
-                    "suggestion",
-                    "detail",
-                ]
-            ],
-            on="call_id",
-            how="left",
+    if len(hits):
+        h = hits.assign(
+            category=hits["category"].map(CATEGORY_NAMES), time=hits["start"].round(1), text=_masked(hits["text"], mask)
         )
+        when = h["time"].map(lambda t: "" if pd.isna(t) else f" {t:g}秒")
+        quoted = h["text"].fillna("").map(lambda t: f"「{t}」" if t else "")
+        note = h["detail"].fillna("")
+        h["line"] = h["rule_id"] + " " + h["name"] + " -" + h["deduction"].map("{:g}".format) + when + quoted + note
+        per_call = h.groupby("call_id", sort=False).agg(
+            lost=("deduction", "sum"), n_hits=("seq", "size"), deductions=("line", "；".join)
+        )
+        base = base.join(per_call, on="call_id")
+        info = base.set_index("call_id")[["agent_id", "name", "started_at"]].rename(columns={"name": "name_agent"})
+        hit_table = h.join(info, on="call_id")[list(HIT_HEADERS)]
     else:
-        merged = base.assign(
-            **{
-                c: None
-                for c in ("rule_id", "category", "name", "deduction", "time", "text", "context", "suggestion", "detail")
-            }
-        )
-    return merged[list(DETAIL_HEADERS)]
+        base = base.assign(lost=0.0, n_hits=0, deductions="")
+        hit_table = pd.DataFrame(columns=list(HIT_HEADERS))
+    base["lost"] = base["lost"].fillna(0.0)
+    base["n_hits"] = base["n_hits"].fillna(0).astype(int)
+    base["deductions"] = base["deductions"].fillna("")
+    details = {agent: frame[list(DETAIL_HEADERS)] for agent, frame in base.groupby("agent_id", sort=True)}
+    return details, hit_table

@@ -327,8 +327,6 @@ def load_month(store: Store, month: str, agent: str | None = None, with_transcri
     except SQLAlchemyError as err:
         raise StoreError(f"cannot read {store._display()}: {getattr(err, 'orig', err)}") from None
     call_df["veto"] = call_df["veto"].astype(bool)
-    if len(hit_df):
-        hit_df["veto"] = hit_df["veto"].astype(bool)
     return call_df, hit_df
 
 

@@ -59,9 +59,14 @@ def test_monthly_xlsx(db, tmp_path):
     assert isinstance(rows["3072"]["平均分"], (int, float)) and rows["1024"]["排名"] == 1
     assert rows["3072"]["环比(分)"] < 0  # October's copy of the vetoed call was better
     detail = wb["3072 赵敏"]
+    assert detail["J1"].value.startswith("扣分明细")
     body = list(detail.iter_rows(min_row=2, values_only=True))
-    assert {r[8] for r in body if r[8]} >= {"BAN-002", "BAN-003", "BAN-004"}
-    assert not any("13812345678" in str(r) or "138123" in str(r) for r in body)
+    assert len(body) == 3  # one row per call
+    vetoed = next(r for r in body if r[0] == "20261106-1130-3072-0001")
+    assert vetoed[3] == "是" and all(rid in vetoed[9] for rid in ("BAN-002", "BAN-003", "BAN-004"))
+    assert "「你找领导去」" in vetoed[9] and isinstance(vetoed[2], (int, float))
+    pii = next(r for r in body if r[0] == "PII-1")
+    assert "幺三八一二三四五六七八" not in pii[9]
 
 
 def test_monthly_aggregates_sum_to_per_call_totals(db):
