@@ -48,6 +48,11 @@ def _cell(value: object) -> object:
     return value
 
 
+def _rows(frame: pd.DataFrame) -> list[list[object]]:
+    """Plain Python rows with None for missing values (one conversion per frame, not per cell)."""
+    return frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+
+
 def _sheet_name(agent_id: str, name: str, used: set[str]) -> str:
     base = re.sub(r"[\[\]:*?/\\]", "_", f"{agent_id} {name}".strip())[:31] or agent_id[:31]
     candidate, n = base, 2
@@ -77,8 +82,8 @@ def write_monthly_xlsx(report: MonthlyReport, path: Path) -> None:
             widths = [24, 26, 7, 7, 9, 7, 7, 11, 9, 90]
             for col, width in enumerate(widths):
                 ws.set_column(col, col, width, wrap)
-            for r, row in enumerate(detail.itertuples(index=False), start=1):
-                ws.write_row(r, 0, [_cell(v) for v in row])
+            for r, row in enumerate(_rows(detail), start=1):
+                ws.write_row(r, 0, row)
             ws.autofilter(0, 0, max(len(detail), 1), len(headers) - 1)
         wb.close()
 

@@ -7,6 +7,8 @@ them to the Chinese headers inspectors expect.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 
 import pandas as pd
 
@@ -170,9 +172,13 @@ def _details(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> tuple[dict[
         quoted = h["text"].fillna("").map(lambda t: f"「{t}」" if t else "")
         note = h["detail"].fillna("")
         h["line"] = h["rule_id"] + " " + h["name"] + " -" + h["deduction"].map("{:g}".format) + when + quoted + note
-        per_call = h.groupby("call_id", sort=False).agg(
-            lost=("deduction", "sum"), n_hits=("seq", "size"), deductions=("line", "；".join)
-        )
+        per_call = h.groupby("call_id", sort=False).agg(lost=("deduction", "sum"), n_hits=("seq", "size"))
+        # "；".join per group through pandas runs Python once per call group (9 s for 300,000 calls);
+        # one pass over the rows, which arrive ordered by call, takes well under a second.
+        joined: dict[str, str] = {}
+        for call_id, lines in groupby(zip(h["call_id"], h["line"], strict=True), key=itemgetter(0)):
+            joined[call_id] = "；".join(line for _, line in lines)
+        per_call["deductions"] = per_call.index.map(joined)
         base = base.join(per_call, on="call_id")
         info = base.set_index("call_id")[["agent_id", "name", "started_at"]].rename(columns={"name": "name_agent"})
         hit_table = h.join(info, on="call_id")[list(HIT_HEADERS)]

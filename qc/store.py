@@ -31,6 +31,8 @@ from sqlalchemy import (
     inspect,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
@@ -131,12 +133,29 @@ def _now() -> str:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN (pysqlite's own implicit BEGIN cannot be IMMEDIATE).
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL below may have to wait too
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Writers take the write lock up front (BEGIN IMMEDIATE), so two `qc score` processes queue on
+    busy_timeout instead of failing when a read transaction cannot be upgraded; readers stay deferred."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("qc_write") else "BEGIN")
+
+
+@contextmanager
+def _write(conn: Connection) -> Iterator[None]:
+    conn.info["qc_write"] = True
+    try:
+        yield
+    finally:
+        conn.info.pop("qc_write", None)
 
 
 def resolve_url(url: str | None) -> str:
@@ -158,6 +177,7 @@ class Store:
             raise StoreError(f"cannot use database URL {self.url!r}: {err}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         try:
             self._prepare()
         except OperationalError as err:
@@ -168,7 +188,7 @@ class Store:
         return self.engine.url.render_as_string(hide_password=True)
 
     def _prepare(self) -> None:
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn, _write(conn), conn.begin():
             existing = set(inspect(conn).get_table_names())
             if existing and "qc_meta" not in existing and existing & {"calls", "results", "hits"}:
                 raise StoreError(f"{self._display()} holds tables qc did not create; use another database")
@@ -184,8 +204,9 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on any error."""
         try:
-            with self.engine.begin() as conn:
+            with self.engine.connect() as conn, _write(conn), conn.begin():
                 yield conn
         except SQLAlchemyError as err:
             raise StoreError(f"database error in {self._display()}: {getattr(err, 'orig', err)}") from None
@@ -241,6 +262,12 @@ class Store:
         )
         if r.hits:
             conn.execute(hits.insert(), [{"call_id": r.call_id, "seq": i, **asdict(h)} for i, h in enumerate(r.hits)])
+
+    def _insert(self, table: Table) -> Any:
+        """INSERT with ON CONFLICT support for the two dialects qc runs on (two writers may race)."""
+        if self.engine.dialect.name == "postgresql":
+            return postgresql_insert(table)
+        return sqlite_insert(table)
 
     def count_calls(self) -> int:
         with self.engine.connect() as conn:
