@@ -48,6 +48,23 @@ def _cell(value: object) -> object:
     return value
 
 
+def _write_table(ws: xlsxwriter.worksheet.Worksheet, frame: pd.DataFrame) -> None:
+    """Rows from 1 down, each cell through write_number/write_string directly: numbers stay numbers,
+    and 3 million cells skip write()'s per-cell type sniffing (a third of the time)."""
+    numeric = [
+        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in frame.columns
+    ]
+    write_number, write_string = ws.write_number, ws.write_string
+    for r, row in enumerate(_rows(frame), start=1):
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if numeric[c]:
+                write_number(r, c, value)
+            else:
+                write_string(r, c, str(value))
+
+
 def _rows(frame: pd.DataFrame) -> list[list[object]]:
     """Plain Python rows with None for missing values (one conversion per frame, not per cell)."""
     return frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
@@ -66,7 +83,15 @@ def _sheet_name(agent_id: str, name: str, used: set[str]) -> str:
 def write_monthly_xlsx(report: MonthlyReport, path: Path) -> None:
     """Summary sheet with charts, then one sheet per agent; Chinese headers, frozen header rows."""
     with atomic_output(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": True, "strings_to_numbers": False})
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "strings_to_formulas": False,
+            },
+        )
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
         pct = wb.add_format({"num_format": "0.0%"})
         num = wb.add_format({"num_format": "0.00"})
@@ -82,8 +107,7 @@ def write_monthly_xlsx(report: MonthlyReport, path: Path) -> None:
             widths = [24, 26, 7, 7, 9, 7, 7, 11, 9, 90]
             for col, width in enumerate(widths):
                 ws.set_column(col, col, width, wrap)
-            for r, row in enumerate(_rows(detail), start=1):
-                ws.write_row(r, 0, row)
+            _write_table(ws, detail)
             ws.autofilter(0, 0, max(len(detail), 1), len(headers) - 1)
         wb.close()
 
