@@ -13,7 +13,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-from faster_whisper.audio import decode_audio
 
 from qc.errors import AudioError
 
@@ -58,24 +57,18 @@ def _reason(err: Exception) -> str:
 
 
 def load_recording(path: str | Path) -> Recording:
-    """Decode a recording; raises AudioError with the file and a plain reason."""
+    """Decode a whole (short) recording; raises AudioError with the file and a plain reason."""
+    channels, rate, codec, _seconds = probe(_existing(path))
+    pieces = [chans for _offset, chans in iter_chunks(path)]
+    arrays = tuple(np.concatenate([p[c] for p in pieces]) for c in range(len(pieces[0])))
+    return Recording(str(path), arrays, len(arrays[0]) / SAMPLE_RATE, rate, codec)
+
+
+def _existing(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes)")
-    channels, rate, codec, _seconds = probe(path)
-    try:
-        if channels >= 2:
-            left, right = decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=True)
-            arrays: tuple[np.ndarray, ...] = (left, right)
-        else:
-            arrays = (decode_audio(str(path), sampling_rate=SAMPLE_RATE),)
-    except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise AudioError(f"{path}: cannot decode {codec} audio ({_reason(err)})") from None
-    if not len(arrays[0]):
-        raise AudioError(f"{path}: no audio samples could be decoded (truncated or corrupt?)")
-    return Recording(str(path), arrays, len(arrays[0]) / SAMPLE_RATE, rate, codec)
+    return path
 
 
 def iter_chunks(path: str | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tuple[float, tuple[np.ndarray, ...]]]:
@@ -84,11 +77,7 @@ def iter_chunks(path: str | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tu
     At most ``seconds`` of audio is held at a time, so an hours-long recording needs no more
     memory than a ten-minute one.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(f"{path}: file not found")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes)")
+    path = _existing(path)
     channels, _rate, codec, _ = probe(path)
     layout = "stereo" if channels >= 2 else "mono"
     width = 2 if channels >= 2 else 1

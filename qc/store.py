@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,7 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from qc.errors import StoreError
-from qc.schema import CallResult, Transcript
+from qc.schema import CallResult, Hit, Transcript
 from qc.transcripts import transcript_to_dict
 
 SCHEMA_VERSION = 1
@@ -114,6 +113,40 @@ hits = Table(
     Index("ix_hits_call", "call_id"),
     Index("ix_hits_category_rule", "category", "rule_id"),
 )
+
+
+def _call_row(t: Transcript) -> dict[str, Any]:
+    return {
+        "call_id": t.call_id,
+        "agent_id": t.agent_id,
+        "agent_name": t.agent_name,
+        "started_at": t.started_at,
+        "month": month_of(t.started_at),
+        "source": t.source,
+        "audio": t.audio,
+        "transcript": transcript_to_dict(t),
+    }
+
+
+def _result_row(r: CallResult, scored_at: str) -> dict[str, Any]:
+    return {
+        "call_id": r.call_id,
+        "ruleset": r.ruleset,
+        "score": r.score,
+        "veto": r.veto,
+        "polite_count": r.polite_count,
+        "polite_terms": dict(r.polite_terms),
+        "checks": {k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
+        "warnings": list(r.warnings),
+        "scored_at": scored_at,
+    }
+
+
+_HIT_FIELDS = tuple(Hit.__dataclass_fields__)
+
+
+def _hit_row(call_id: str, seq: int, h: Hit) -> dict[str, Any]:
+    return {"call_id": call_id, "seq": seq, **{f: getattr(h, f) for f in _HIT_FIELDS}}
 
 
 def month_of(started_at: str | None) -> str | None:
@@ -212,56 +245,42 @@ class Store:
             raise StoreError(f"database error in {self._display()}: {getattr(err, 'orig', err)}") from None
 
     def save(self, items: Iterable[tuple[Transcript, CallResult]], lexicon_root: str | None = None) -> int:
-        """Store (or replace) each call and its result in one transaction; returns the count."""
-        n = 0
-        with self.transaction() as conn:
-            for transcript, result in items:
-                self._save_one(conn, transcript, result, lexicon_root)
-                n += 1
-        return n
+        """Store (or replace) a batch of calls and their results in one transaction; returns the count.
 
-    def _save_one(self, conn: Connection, t: Transcript, r: CallResult, lexicon_root: str | None) -> None:
-        if r.ruleset not in self._known_rulesets:
-            if conn.execute(select(rulesets.c.version).where(rulesets.c.version == r.ruleset)).first() is None:
+        A handful of set-based statements per batch rather than eight per call: storing is what
+        limits a month's re-score, not scoring.
+        """
+        batch = list({t.call_id: (t, r) for t, r in items}.values())  # the last of a repeated call_id wins
+        if not batch:
+            return 0
+        ids = [t.call_id for t, _ in batch]
+        now = _now()
+        with self.transaction() as conn:
+            for version in sorted({r.ruleset for _, r in batch} - self._known_rulesets):
                 conn.execute(
-                    rulesets.insert().values(version=r.ruleset, lexicon_root=lexicon_root, first_used_at=_now())
+                    self._insert(rulesets)
+                    .values(version=version, lexicon_root=lexicon_root, first_used_at=now)
+                    .on_conflict_do_nothing()
                 )
-            self._known_rulesets.add(r.ruleset)
-        agent = conn.execute(select(agents.c.agent_name).where(agents.c.agent_id == t.agent_id)).first()
-        if agent is None:
-            conn.execute(agents.insert().values(agent_id=t.agent_id, agent_name=t.agent_name))
-        elif t.agent_name and agent.agent_name != t.agent_name:
-            conn.execute(agents.update().where(agents.c.agent_id == t.agent_id).values(agent_name=t.agent_name))
-        conn.execute(delete(hits).where(hits.c.call_id == t.call_id))
-        conn.execute(delete(results).where(results.c.call_id == t.call_id))
-        conn.execute(delete(calls).where(calls.c.call_id == t.call_id))
-        conn.execute(
-            calls.insert().values(
-                call_id=t.call_id,
-                agent_id=t.agent_id,
-                agent_name=t.agent_name,
-                started_at=t.started_at,
-                month=month_of(t.started_at),
-                source=t.source,
-                audio=t.audio,
-                transcript=transcript_to_dict(t),
-            )
-        )
-        conn.execute(
-            results.insert().values(
-                call_id=r.call_id,
-                ruleset=r.ruleset,
-                score=r.score,
-                veto=r.veto,
-                polite_count=r.polite_count,
-                polite_terms=dict(r.polite_terms),
-                checks={k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
-                warnings=list(r.warnings),
-                scored_at=_now(),
-            )
-        )
-        if r.hits:
-            conn.execute(hits.insert(), [{"call_id": r.call_id, "seq": i, **asdict(h)} for i, h in enumerate(r.hits)])
+            named = {t.agent_id: t.agent_name for t, _ in batch if t.agent_name}
+            for agent_id in sorted({t.agent_id for t, _ in batch}):
+                upsert = self._insert(agents).values(agent_id=agent_id, agent_name=named.get(agent_id))
+                if agent_id in named:
+                    upsert = upsert.on_conflict_do_update(
+                        index_elements=[agents.c.agent_id], set_={"agent_name": named[agent_id]}
+                    )
+                conn.execute(upsert if agent_id in named else upsert.on_conflict_do_nothing())
+            for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+                conn.execute(delete(hits).where(hits.c.call_id.in_(chunk)))
+                conn.execute(delete(results).where(results.c.call_id.in_(chunk)))
+                conn.execute(delete(calls).where(calls.c.call_id.in_(chunk)))
+            conn.execute(calls.insert(), [_call_row(t) for t, _ in batch])
+            conn.execute(results.insert(), [_result_row(r, now) for _, r in batch])
+            hit_rows = [_hit_row(r.call_id, i, h) for _, r in batch for i, h in enumerate(r.hits)]
+            if hit_rows:
+                conn.execute(hits.insert(), hit_rows)
+        self._known_rulesets.update(r.ruleset for _, r in batch)
+        return len(batch)
 
     def _insert(self, table: Table) -> Any:
         """INSERT with ON CONFLICT support for the two dialects qc runs on (two writers may race)."""
