@@ -73,17 +73,60 @@ class RoleGuess:
 
 
 def attribute_roles(
-    texts: Sequence[str], model: RoleModel, company: Sequence[str] = (), min_confidence: float = 0.65
+    texts: Sequence[str],
+    model: RoleModel,
+    company: Sequence[str] = (),
+    min_confidence: float = 0.65,
+    switch: float = 0.7,
 ) -> RoleGuess:
-    """Label each segment of a mono recording; segments below ``min_confidence`` stay 'unknown'."""
-    speakers, confidences = [], []
+    """Label each segment of a mono recording; segments below ``min_confidence`` stay 'unknown'.
+
+    Per-segment language probabilities are combined with turn-taking (speakers alternate more often
+    than not: ``switch``) by a two-state forward-backward pass, so one customer-sounding sentence
+    between two agent turns is weighed against its neighbours instead of being judged alone.
+    """
+    if not texts:
+        return RoleGuess((), 0.0, "opening script + models/roles.json + turn-taking")
     opening = re.compile(_OPENING.pattern + ("|" + "|".join(map(re.escape, company)) if company else ""))
+    emissions = []
     for k, text in enumerate(texts):
-        p = model.p_agent(text)
+        p = min(max(model.p_agent(text), 0.02), 0.98)
         if k < 3 and opening.search(normalize(text).text):
             p = max(p, 0.95)  # the side that says the opening script is the agent
+        emissions.append((p, 1 - p))  # (agent, customer)
+    posterior = _forward_backward(emissions, switch)
+    speakers, confidences = [], []
+    for p in posterior:
         conf = max(p, 1 - p)
         confidences.append(conf)
         speakers.append(("agent" if p >= 0.5 else "customer") if conf >= min_confidence else "unknown")
-    mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return RoleGuess(tuple(speakers), round(mean, 3), "opening script + models/roles.json")
+    mean = sum(confidences) / len(confidences)
+    return RoleGuess(tuple(speakers), round(mean, 3), "opening script + models/roles.json + turn-taking")
+
+
+def _forward_backward(emissions: Sequence[tuple[float, float]], switch: float) -> list[float]:
+    """P(agent) for each segment of a two-state HMM (agent, customer); the call opens with either."""
+    stay = 1 - switch
+    forward: list[tuple[float, float]] = []
+    a, c = 0.5 * emissions[0][0], 0.5 * emissions[0][1]
+    total = a + c
+    forward.append((a / total, c / total))
+    for ea, ec in emissions[1:]:
+        pa, pc = forward[-1]
+        a = ea * (pa * stay + pc * switch)
+        c = ec * (pc * stay + pa * switch)
+        total = a + c
+        forward.append((a / total, c / total))
+    backward = [(1.0, 1.0)] * len(emissions)
+    for k in range(len(emissions) - 2, -1, -1):
+        ea, ec = emissions[k + 1]
+        ba, bc = backward[k + 1]
+        a = stay * ea * ba + switch * ec * bc
+        c = switch * ea * ba + stay * ec * bc
+        total = a + c
+        backward[k] = (a / total, c / total)
+    out = []
+    for (fa, fc), (ba, bc) in zip(forward, backward, strict=True):
+        a, c = fa * ba, fc * bc
+        out.append(a / (a + c))
+    return out

@@ -77,7 +77,7 @@ class CallTranscriber:
                 "agent_channel": self.options.agent_channel,
                 "model": model_fingerprint(self.whisper.model_dir),
                 "terms": self._terms_hash,
-                "version": 1,
+                "version": 2,
             },
             sort_keys=True,
         )

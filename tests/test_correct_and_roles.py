@@ -69,3 +69,13 @@ def test_opening_script_makes_the_speaker_agent():
     guess = attribute_roles(["您好中通速递工号1024为您服务", "我的件到哪了", "我帮您查一下"], model, ["中通速递"])
     assert guess.speakers[0] == "agent" and guess.speakers[1] == "customer"
     assert 0.5 <= guess.confidence <= 1
+
+
+def test_turn_taking_keeps_a_lone_ambiguous_turn_from_being_blamed_on_the_agent():
+    """Seen on the mono test call: the customer's 我现在找不到单号了 between two agent turns."""
+    model = RoleModel.load(ROLE_MODEL)
+    texts = ["您好中通速递很高兴为您服务", "您好我想查一下我的快件", "好的请问您的运单号码是多少", "我现在找不到单号了",
+             "没关系麻烦您告诉我收件人的电话"]
+    guess = attribute_roles(texts, model, ["中通速递"])
+    assert guess.speakers[0] == "agent" and guess.speakers[1] == "customer" and guess.speakers[2] == "agent"
+    assert guess.speakers[3] != "agent"
