@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -122,28 +124,36 @@ def asr_options(fn):  # type: ignore[no-untyped-def]
             help="How call metadata is read from file names without a manifest.",
         ),
         click.option("--force", is_flag=True, help="Transcribe again even when a cached transcript exists."),
+        click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores)."),
     ]
+
+    @functools.wraps(fn)
+    def command(*args, model_dir, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs):  # type: ignore[no-untyped-def]
+        recognition = Recognition(
+            TranscribeOptions(
+                AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size),
+                0 if agent_channel == "left" else 1,
+                None,
+                force,
+                jobs or os.cpu_count() or 1,
+            ),
+            name_pattern,
+            jobs,
+        )
+        return fn(*args, recognition=recognition, **kwargs)
+
     for option in reversed(options):
-        fn = option(fn)
-    return fn
+        command = option(command)
+    return command
 
 
-def _transcribe_options(
-    model_dir: str | None,
-    compute_type: str,
-    beam_size: int,
-    agent_channel: str,
-    force: bool,
-    jobs: int | None,
-    lexicon_dir: Path | None,
-) -> TranscribeOptions:
-    return TranscribeOptions(
-        AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size),
-        0 if agent_channel == "left" else 1,
-        str(lexicon_dir) if lexicon_dir else None,
-        force,
-        jobs or os.cpu_count() or 1,
-    )
+@dataclass(frozen=True)
+class Recognition:
+    """What the recognition options of a command asked for."""
+
+    options: TranscribeOptions
+    name_pattern: str
+    jobs: int | None
 
 
 def _recognise(
@@ -204,20 +214,13 @@ def _split_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
     metavar="FILE|-",
     help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout.",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @asr_options
 @lexicons_option
 def score(
     paths: tuple[str, ...],
     db_url: str | None,
     json_path: str | None,
-    jobs: int | None,
-    model_dir: str | None,
-    compute_type: str,
-    beam_size: int,
-    agent_channel: str,
-    name_pattern: str,
-    force: bool,
+    recognition: Recognition,
     lexicon_dir: Path | None,
 ) -> None:
     """Score transcripts and recordings (files, folders, a manifest .csv); store every result.
@@ -270,15 +273,14 @@ def score(
             save=lambda items: store.save(items, lexicon.root),
             emit=emit,
             on_progress=on_progress,
-            jobs=jobs,
+            jobs=recognition.jobs,
         )
         progress.close()
         if recordings:
             from qc.engine import Inspector
 
             inspector = Inspector(lexicon)
-            options = _transcribe_options(model_dir, compute_type, beam_size, agent_channel, force, jobs, lexicon_dir)
-            for transcript in _recognise(recordings, options, name_pattern, lexicon.root, fail):
+            for transcript in _recognise(recordings, recognition.options, recognition.name_pattern, lexicon.root, fail):
                 if not transcript.utterances:
                     continue
                 result = inspector.score(transcript)
@@ -312,19 +314,12 @@ def score(
     required=True,
     help="Folder for the transcripts (one <call_id>.json per call).",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @asr_options
 @lexicons_option
 def transcribe(
     paths: tuple[str, ...],
     out_dir: Path,
-    jobs: int | None,
-    model_dir: str | None,
-    compute_type: str,
-    beam_size: int,
-    agent_channel: str,
-    name_pattern: str,
-    force: bool,
+    recognition: Recognition,
     lexicon_dir: Path | None,
 ) -> None:
     """Transcribe recordings (files, folders or a manifest .csv) into SPEC transcripts in --out.
@@ -339,7 +334,6 @@ def transcribe(
     """
     root = str(lexicon_dir or default_lexicon_dir())
     _load(Path(root))
-    options = _transcribe_options(model_dir, compute_type, beam_size, agent_channel, force, jobs, lexicon_dir)
     failures: list[str] = []
 
     def fail(line: str) -> None:
@@ -348,7 +342,7 @@ def transcribe(
 
     written = 0
     try:
-        for transcript in _recognise(list(paths), options, name_pattern, root, fail):
+        for transcript in _recognise(list(paths), recognition.options, recognition.name_pattern, root, fail):
             write_transcript(transcript, out_dir)
             written += 1
     except QCError as err:
