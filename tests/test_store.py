@@ -96,3 +96,24 @@ def test_newer_schema_version_is_refused(tmp_path):
 def test_bad_url_is_a_store_error():
     with pytest.raises(StoreError):
         Store("nosuchdb://x")
+
+
+def test_reports_read_postgresql_too(db_url, tmp_path):
+    """The month is read through the driver's cursor: check it on each database."""
+    from click.testing import CliRunner
+
+    from qc.cli import cli
+
+    assert CliRunner().invoke(cli, ["score", str(SAMPLES), "--db", db_url]).exit_code == 0
+    for args in (
+        ["report", "monthly", "--month", "2026-11", "--out", str(tmp_path / "m.xlsx")],
+        ["sample", "--month", "2026-11", "--out", str(tmp_path / "s.csv")],
+        ["examples", "--out", str(tmp_path / "e.jsonl")],
+    ):
+        result = CliRunner().invoke(cli, [*args, "--db", db_url])
+        assert result.exit_code == 0, result.stderr
+    from qc.store import load_month
+
+    calls, hits = load_month(Store(db_url), "2026-11")
+    assert len(calls) == len(list(SAMPLES.glob("*.json"))) and len(hits) > 10
+    assert calls["veto"].dtype == bool and all(isinstance(c, dict) for c in calls["checks"])
