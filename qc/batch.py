@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qc.engine import Inspector
@@ -77,10 +77,7 @@ def score_files(paths: Iterable[Path], lexicon: Lexicon, jobs: int | None = None
 @dataclass
 class BatchSummary:
     scored: int = 0
-    failures: list[Failure] | None = None
-
-    def __post_init__(self) -> None:
-        self.failures = self.failures or []
+    failures: list[Failure] = field(default_factory=list)
 
 
 def run_batch(
@@ -97,7 +94,7 @@ def run_batch(
     pending: list[tuple[Transcript, CallResult]] = []
     for outcome in score_files(paths, lexicon, jobs):
         if isinstance(outcome, Failure):
-            summary.failures.append(outcome)  # type: ignore[union-attr]
+            summary.failures.append(outcome)
         else:
             pending.append(outcome)
             summary.scored += 1

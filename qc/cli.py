@@ -16,6 +16,7 @@ import click
 
 from qc import __version__
 from qc.asr import AsrSettings
+from qc.audio import AUDIO_SUFFIXES
 from qc.batch import Failure, Outcome, run_batch
 from qc.config import default_lexicon_dir
 from qc.errors import InputError, LexiconError, QCError
@@ -27,7 +28,7 @@ from qc.store import Store
 from qc.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
 from qc.transcripts import iter_inputs, result_to_dict
 
-AUDIO_INPUT = (".csv", *sorted(__import__("qc.audio", fromlist=["AUDIO_SUFFIXES"]).AUDIO_SUFFIXES))
+MANIFEST_SUFFIX = ".csv"
 
 lexicons_option = click.option(
     "--lexicons",
@@ -194,9 +195,9 @@ def _split_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
         p = Path(raw)
         if p.is_dir():
             transcripts.extend(iter_inputs([raw]))
-            if any(q.suffix.lower() in AUDIO_INPUT[1:] for q in p.rglob("*")):
+            if any(q.suffix.lower() in AUDIO_SUFFIXES for q in p.rglob("*")):
                 recordings.append(raw)
-        elif p.suffix.lower() in AUDIO_INPUT:
+        elif p.suffix.lower() in AUDIO_SUFFIXES or p.suffix.lower() == MANIFEST_SUFFIX:
             recordings.append(raw)
         else:
             transcripts.append(p)
@@ -294,7 +295,7 @@ def score(
         store.close()
         if json_out is not None and not quiet:
             json_out.close()
-    failed = len(summary.failures or []) + len(audio_failures)
+    failed = len(summary.failures) + len(audio_failures)
     total = summary.scored + scored_audio
     click.echo(
         f"scored {total} call(s), {failed} failed; ruleset {lexicon.version}; "

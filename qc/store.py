@@ -326,7 +326,6 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
     """
     import json
 
-
     query = (
         select(
             calls.c.call_id,
