@@ -117,13 +117,25 @@ def test_empty_month_and_unwritable_output_leave_no_file(db, tmp_path):
 def test_workbook_converts_with_libreoffice(db, tmp_path):
     out = tmp_path / "m.xlsx"
     CliRunner().invoke(cli, ["report", "monthly", "--month", "2026-11", "--out", str(out), "--db", db])
+    # 44,34,76: comma, double quote, UTF-8 — LibreOffice opens the workbook and exports the first sheet
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "csv", "--outdir", str(tmp_path), str(out)],
+        [
+            "soffice",
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76",
+            "--outdir",
+            str(tmp_path),
+            str(out),
+        ],
         check=True,
         capture_output=True,
-        timeout=120,
+        timeout=180,
     )
-    assert (tmp_path / "m.csv").read_text(encoding="utf-8").startswith("工号")
+    rows = (tmp_path / "m.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("工号,姓名,抽检通话数,平均分")
+    zhao = next(r for r in rows if r.startswith("3072,"))
+    assert zhao.split(",")[1] == "赵敏" and float(zhao.split(",")[3]) < 60
 
 
 @pytest.mark.parametrize("fmt", [".html", ".xlsx", ".csv", ".jsonl"])
