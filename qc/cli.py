@@ -134,7 +134,6 @@ def asr_options(fn):  # type: ignore[no-untyped-def]
             TranscribeOptions(
                 AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size),
                 0 if agent_channel == "left" else 1,
-                None,
                 force,
                 jobs or os.cpu_count() or 1,
             ),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     inspect,
     select,
 )
@@ -37,7 +38,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from qc.errors import StoreError
 from qc.schema import CallResult, Hit, Transcript
-from qc.transcripts import transcript_to_dict
+from qc.transcripts import checks_to_dict, transcript_to_dict
 
 SCHEMA_VERSION = 1
 DEFAULT_URL = "sqlite:///qc.db"
@@ -136,7 +137,7 @@ def _result_row(r: CallResult, scored_at: str) -> dict[str, Any]:
         "veto": r.veto,
         "polite_count": r.polite_count,
         "polite_terms": dict(r.polite_terms),
-        "checks": {k: {"ok": c.ok, "utterance": c.utterance, **c.detail} for k, c in r.checks.items()},
+        "checks": checks_to_dict(r.checks),
         "warnings": list(r.warnings),
         "scored_at": scored_at,
     }
@@ -290,7 +291,7 @@ class Store:
 
     def count_calls(self) -> int:
         with self.engine.connect() as conn:
-            return len(conn.execute(select(calls.c.call_id)).all())
+            return int(conn.execute(select(func.count()).select_from(calls)).scalar_one())
 
     def load_result_rows(self, call_id: str) -> dict[str, Any] | None:
         """One stored call with its result and hits (for tests and exports)."""

@@ -38,7 +38,6 @@ from qc.transcripts import transcript_to_dict
 class TranscribeOptions:
     asr: AsrSettings = field(default_factory=AsrSettings)
     agent_channel: int = 0
-    lexicon_dir: str | None = None
     force: bool = False
     jobs: int = 1
 
@@ -77,7 +76,7 @@ class CallTranscriber:
                 "agent_channel": self.options.agent_channel,
                 "model": model_fingerprint(self.whisper.model_dir),
                 "terms": self._terms_hash,
-                "version": 2,
+                "version": 3,
             },
             sort_keys=True,
         )
@@ -242,12 +241,6 @@ def transcribe_many(
             yield _run_one(meta)
         return
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    per_worker = TranscribeOptions(
-        AsrSettings(**{**options.asr.as_dict(), "cpu_threads": threads}),
-        options.agent_channel,
-        options.lexicon_dir,
-        options.force,
-        1,
-    )
+    per_worker = replace(options, asr=replace(options.asr, cpu_threads=threads), jobs=1)
     with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(per_worker, lexicon_dir)) as pool:
         yield from pool.map(_run_one, metas)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qc.errors import InputError
-from qc.schema import SPEAKERS, CallResult, Transcript, Utterance
+from qc.schema import SPEAKERS, CallResult, Check, Transcript, Utterance
 
 _TOP_KEYS = {"call_id", "agent_id", "agent_name", "started_at", "utterances", "audio", "asr", "roles", "team"}
 
@@ -135,6 +135,11 @@ def transcript_to_dict(t: Transcript) -> dict[str, Any]:
     return out
 
 
+def checks_to_dict(checks: Mapping[str, Check]) -> dict[str, dict[str, Any]]:
+    """SPEC §2 ``checks``: {"opening": {"ok": true, "utterance": 0, "job_number": "1024"}, …}."""
+    return {name: {"ok": c.ok, "utterance": c.utterance, **c.detail} for name, c in checks.items()}
+
+
 def result_to_dict(r: CallResult) -> dict[str, Any]:
     """The SPEC §2 form: one JSON object per call."""
     return {
@@ -145,7 +150,7 @@ def result_to_dict(r: CallResult) -> dict[str, Any]:
         "ruleset": r.ruleset,
         "score": r.score,
         "veto": r.veto,
-        "checks": {name: {"ok": c.ok, "utterance": c.utterance, **c.detail} for name, c in r.checks.items()},
+        "checks": checks_to_dict(r.checks),
         "polite": {"count": r.polite_count, "terms": dict(r.polite_terms)},
         "hits": [asdict(h) for h in r.hits],
         "warnings": list(r.warnings),

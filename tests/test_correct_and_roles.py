@@ -79,3 +79,19 @@ def test_turn_taking_keeps_a_lone_ambiguous_turn_from_being_blamed_on_the_agent(
     guess = attribute_roles(texts, model, ["中通速递"])
     assert guess.speakers[0] == "agent" and guess.speakers[1] == "customer" and guess.speakers[2] == "agent"
     assert guess.speakers[3] != "agent"
+
+
+# fmt: off
+@pytest.mark.parametrize("text,invented", [
+    ("字幕由Amara.org社群提供", True),
+    ("请不吝点赞 订阅 转发 打赏支持明镜与点点栏目", True),
+    ("谢谢大家观看", True),
+    ("我们可以帮您从邮局转发EMS", False),       # the manual's own answer: must reach the rules
+    ("谢谢您的理解与支持", False),
+    ("您订阅的短信通知已经开通了", False),
+])
+# fmt: on
+def test_invented_text_filter_drops_only_known_phrases(text, invented):
+    from qc.asr import _is_invented
+
+    assert _is_invented(text, no_speech_prob=0.1, avg_logprob=-0.3) is invented
