@@ -27,11 +27,11 @@ import av
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qc.asr import AsrSettings, WhisperTranscriber  # noqa: E402
-from qc.audio import load_recording  # noqa: E402
-from qc.correct import HomophoneCorrector  # noqa: E402
-from qc.normalize import normalize  # noqa: E402
-from qc.transcribe import correction_terms  # noqa: E402
+from qc.speech.whisper import AsrSettings, WhisperTranscriber  # noqa: E402
+from qc.speech.audio import load_recording  # noqa: E402
+from qc.speech.correct import HomophoneCorrector  # noqa: E402
+from qc.text.normalize import normalize  # noqa: E402
+from qc.speech.transcribe import correction_terms  # noqa: E402
 
 
 def edit_distance(a: str, b: str) -> int:

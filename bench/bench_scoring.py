@@ -19,8 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from qc.engine import Inspector
-from qc.lexicon.load import load_lexicon
+from qc.inspection.engine import Inspector
+from qc.inspection.lexicon import load_lexicon
 from qc.schema import Transcript, Utterance
 
 LEXICONS = Path(__file__).resolve().parent.parent / "lexicons"

@@ -25,9 +25,9 @@ from sklearn.pipeline import make_pipeline
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qc.lexicon.load import load_lexicon  # noqa: E402
-from qc.normalize import normalize  # noqa: E402
-from qc.roles import RoleModel  # noqa: E402
+from qc.inspection.lexicon import load_lexicon  # noqa: E402
+from qc.text.normalize import normalize  # noqa: E402
+from qc.speech.roles import RoleModel  # noqa: E402
 
 NGRAMS = (1, 2)
 
@@ -85,7 +85,7 @@ def main() -> None:
     meta = {
         "model": "agent-vs-customer language: TfidfVectorizer(analyzer=char, ngram_range=(1, 2), sublinear_tf) "
         "+ LogisticRegression(C=4, class_weight=balanced)",
-        "stored_as": "roles.json: vocabulary, idf, coef, intercept (evaluated by qc.roles.RoleModel, no pickle)",
+        "stored_as": "roles.json: vocabulary, idf, coef, intercept (evaluated by qc.speech.roles.RoleModel, no pickle)",
         "sklearn_version": sklearn.__version__,
         "training_examples": len(texts),
         "agent_examples": sum(labels),

@@ -15,18 +15,18 @@ from typing import IO
 import click
 
 from qc import __version__
-from qc.asr import AsrSettings
-from qc.audio import AUDIO_SUFFIXES
-from qc.batch import Failure, Outcome, run_batch
+from qc.speech.whisper import AsrSettings
+from qc.speech.audio import AUDIO_SUFFIXES
+from qc.pipeline import Failure, Outcome, run_batch
 from qc.config import default_lexicon_dir
 from qc.errors import InputError, LexiconError, QCError
-from qc.lexicon.check import check_lexicon
-from qc.lexicon.load import Lexicon, load_lexicon
-from qc.metadata import DEFAULT_NAME_PATTERN
+from qc.inspection.check import check_lexicon
+from qc.inspection.lexicon import Lexicon, load_lexicon
+from qc.speech.recordings import DEFAULT_NAME_PATTERN
 from qc.schema import CATEGORIES, CallResult, Transcript
 from qc.store import Store
-from qc.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
-from qc.transcripts import iter_inputs, result_to_dict
+from qc.speech.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
+from qc.formats import iter_inputs, result_to_dict
 
 MANIFEST_SUFFIX = ".csv"
 
@@ -277,7 +277,7 @@ def score(
         )
         progress.close()
         if recordings:
-            from qc.engine import Inspector
+            from qc.inspection.engine import Inspector
 
             inspector = Inspector(lexicon)
             for transcript in _recognise(recordings, recognition.options, recognition.name_pattern, lexicon.root, fail):
@@ -397,8 +397,8 @@ def report_monthly(
     Example:
         qc report monthly --month 2026-11 --out 2026-11.xlsx
     """
-    from qc.export import write_monthly_csv, write_monthly_xlsx
-    from qc.report import build_monthly
+    from qc.reports.write import write_monthly_csv, write_monthly_xlsx
+    from qc.reports.monthly import build_monthly
     from qc.store import load_month, previous_month
 
     suffix = out_path.suffix.lower()
@@ -456,8 +456,8 @@ def examples(
     Example:
         qc examples --category banned --month 2026-11 --out banned.html
     """
-    from qc.examples import build_examples
-    from qc.export_examples import write_examples
+    from qc.reports.examples import build_examples
+    from qc.reports.examples_write import write_examples
     from qc.store import load_hits
 
     try:
@@ -498,8 +498,8 @@ def sample(
     """
     import pandas as pd
 
-    from qc.export import atomic_output, write_csv
-    from qc.sampling import sample_calls
+    from qc.reports.write import atomic_output, write_csv
+    from qc.reports.sampling import sample_calls
     from qc.store import load_month
 
     if out_path.suffix.lower() not in (".csv", ".xlsx"):

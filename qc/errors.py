@@ -7,6 +7,8 @@ tells an inspector what to fix.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class QCError(Exception):
     """Base class of every error qc raises on purpose."""
@@ -23,6 +25,29 @@ class InputError(QCError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Exceptions pickle as cls(*args), and args holds the one formatted message: without this a
+        # worker process's InputError could not cross back and broke the whole pool.
+        return (type(self), (self.path, self.reason))
+
+    def failure(self) -> Failure:
+        return Failure(self.path, self.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One input that could not be processed: plain data, so it crosses process boundaries unchanged.
+
+    Every stage (reading a transcript, decoding a recording, a worker that died) reports its problem
+    as a Failure; the CLI prints each as one line ``error: <path>: <reason>``.
+    """
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
 
 class LexiconError(QCError):
     """The lexicon folder is invalid; scoring must not start with a broken rulebook."""
@@ -31,6 +56,9 @@ class LexiconError(QCError):
         self.problems = problems
         lines = [str(p) for p in problems]
         super().__init__(f"{len(problems)} lexicon problem(s):\n" + "\n".join(lines))
+
+    def __reduce__(self) -> tuple[type, tuple[list[LexiconProblem]]]:
+        return (type(self), (self.problems,))
 
 
 class LexiconProblem:
@@ -67,3 +95,7 @@ class AsrError(QCError):
 
 class ReportError(QCError):
     """A report or export cannot be produced."""
+
+
+class OutputError(QCError):
+    """A file qc was asked to write cannot be written (missing or read-only folder, full disk)."""

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from qc.engine import Inspector
-from qc.lexicon.load import Lexicon, load_lexicon
+from qc.inspection.engine import Inspector
+from qc.inspection.lexicon import Lexicon, load_lexicon
 
 ROOT = Path(__file__).resolve().parent.parent
 LEXICONS = ROOT / "lexicons"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qc.engine import Inspector
+from qc.inspection.engine import Inspector
 from qc.schema import CallResult, Transcript, Utterance
 
 

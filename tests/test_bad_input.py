@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from qc.cli import cli
 from qc.errors import InputError
 from qc.store import Store
-from qc.transcripts import read_transcript
+from qc.formats import read_transcript
 from tests.conftest import DATA, SAMPLES
 
 BAD = DATA / "bad"

@@ -1,0 +1,246 @@
+"""Read lexicons/ (UTF-8 YAML), validate every file and rule up front, return an immutable Lexicon.
+
+Problems are collected, not raised one at a time: ``qc lexicon check`` lists every problem with
+its file, line and rule id, and scoring refuses to start on a lexicon with any problem (a silent
+fallback would change every score).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from qc.errors import LexiconError, LexiconProblem
+from qc.inspection.rules import RULE_KINDS, Rule, RuleSpecError
+from qc.inspection.scorecard import Scorecard, ScorecardError
+
+RULES_SCHEMA = "qc.rules/1"
+SYNONYMS_SCHEMA = "qc.synonyms/1"
+SETTINGS_SCHEMA = "qc.settings/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Company-specific facts the rules refer to."""
+
+    company: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """A validated rulebook. ``version`` is a content hash of every file that shaped it."""
+
+    root: str
+    version: str
+    rules: tuple[Rule, ...]
+    scorecard: Scorecard
+    settings: Settings
+    groups: Mapping[str, tuple[str, ...]]
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.info.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records the line of every mapping, so problems can name it."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    keys = [loader.construct_object(k) for k, _ in node.value]
+    dupes = {k for k in keys if keys.count(k) > 1}
+    if dupes:
+        raise yaml.constructor.ConstructorError(None, None, f"duplicate key(s) {sorted(dupes)}", node.start_mark)
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path, display: str) -> Any:
+    """Parse one YAML file; raises LexiconProblem-carrying LexiconError on bad encoding or syntax."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise LexiconError([LexiconProblem(display, "file is not UTF-8 (GBK?); save it as UTF-8", line)]) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(err, "problem", None) or str(err)
+        raise LexiconError([LexiconProblem(display, f"invalid YAML: {problem}", line)]) from None
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[LexiconProblem] = []
+        self.digest = hashlib.sha256()
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root.parent))
+        except ValueError:
+            return str(path)
+
+    def read(self, path: Path, schema: str) -> dict[str, Any] | None:
+        display = self.display(path)
+        if not path.is_file():
+            self.problems.append(LexiconProblem(display, "file is missing"))
+            return None
+        self.digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        try:
+            data = read_yaml(path, display)
+        except LexiconError as err:
+            self.problems.extend(err.problems)
+            return None
+        if not isinstance(data, dict):
+            self.problems.append(LexiconProblem(display, "top level must be a mapping with 'schema'", 1))
+            return None
+        if data.get("schema") != schema:
+            self.problems.append(
+                LexiconProblem(
+                    display, f"'schema' must be {schema!r}, got {data.get('schema')!r}", data.get("__line__")
+                )
+            )
+            return None
+        return data
+
+    def load_settings(self) -> Settings:
+        data = self.read(self.root / "settings.yaml", SETTINGS_SCHEMA) or {}
+        company = data.get("company") or ["中通速递"]
+        if not isinstance(company, list) or not all(isinstance(c, str) and c for c in company):
+            self.problems.append(
+                LexiconProblem(
+                    self.display(self.root / "settings.yaml"), "'company' must be a list of names", data.get("__line__")
+                )
+            )
+            company = ["中通速递"]
+        unknown = set(data) - {"schema", "company", "__line__"}
+        if unknown:
+            self.problems.append(
+                LexiconProblem(
+                    self.display(self.root / "settings.yaml"), f"unknown key(s) {sorted(unknown)}", data.get("__line__")
+                )
+            )
+        return Settings(tuple(company))
+
+    def load_groups(self, settings: Settings) -> dict[str, tuple[str, ...]]:
+        path = self.root / "synonyms.yaml"
+        data = self.read(path, SYNONYMS_SCHEMA) or {}
+        groups: dict[str, tuple[str, ...]] = {"公司": settings.company}
+        for name, words in (data.get("groups") or {}).items():
+            if name == "__line__":
+                continue
+            if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+                self.problems.append(
+                    LexiconProblem(
+                        self.display(path),
+                        f"group {name!r} must be a non-empty list of words",
+                        data["groups"].get("__line__"),
+                    )
+                )
+                continue
+            if name in groups:
+                self.problems.append(LexiconProblem(self.display(path), f"group {name!r} is built in (settings.yaml)"))
+                continue
+            groups[name] = tuple(words)
+        return groups
+
+    def load_rules(self, groups: Mapping[str, tuple[str, ...]]) -> list[Rule]:
+        rules: list[Rule] = []
+        seen: dict[str, str] = {}
+        files = sorted((self.root / "rules").glob("*.yaml"))
+        if not files:
+            self.problems.append(LexiconProblem(self.display(self.root / "rules"), "no rule files (*.yaml)"))
+        for path in files:
+            data = self.read(path, RULES_SCHEMA)
+            if data is None:
+                continue
+            display = self.display(path)
+            specs = data.get("rules")
+            if not isinstance(specs, list) or not specs:
+                self.problems.append(LexiconProblem(display, "'rules' must be a non-empty list", data.get("__line__")))
+                continue
+            for spec in specs:
+                rule = self._build(spec, groups, display)
+                if rule is None:
+                    continue
+                rid = rule.info.id
+                if rid in seen:
+                    self.problems.append(
+                        LexiconProblem(display, f"duplicate id (first defined in {seen[rid]})", rule.info.line, rid)
+                    )
+                    continue
+                seen[rid] = f"{display}:{rule.info.line}"
+                rules.append(rule)
+        return rules
+
+    def _build(self, spec: Any, groups: Mapping[str, tuple[str, ...]], display: str) -> Rule | None:
+        if not isinstance(spec, dict):
+            self.problems.append(LexiconProblem(display, f"a rule must be a mapping, got {spec!r}"))
+            return None
+        line, rid = spec.get("__line__"), spec.get("id")
+        kind = spec.get("kind", "phrase")
+        cls = RULE_KINDS.get(kind)
+        if cls is None:
+            self.problems.append(
+                LexiconProblem(display, f"unknown kind {kind!r}; known: {', '.join(RULE_KINDS)}", line, rid)
+            )
+            return None
+        try:
+            return cls.from_spec(_strip_lines_keep_top(spec), groups, display)
+        except RuleSpecError as err:
+            self.problems.append(LexiconProblem(display, str(err), line, rid))
+            return None
+
+    def load_scorecard(self, rules: list[Rule]) -> Scorecard:
+        path = self.root / "scorecard.yaml"
+        data = self.read(path, Scorecard.SCHEMA)
+        if data is None:
+            return Scorecard.default()
+        try:
+            return Scorecard.from_spec(_strip_lines(data), {r.info.id for r in rules if r.kind != "polite"})
+        except ScorecardError as err:
+            self.problems.append(LexiconProblem(self.display(path), str(err), data.get("__line__")))
+            return Scorecard.default()
+
+
+def _strip_lines_keep_top(spec: dict[str, Any]) -> dict[str, Any]:
+    out = {k: _strip_lines(v) for k, v in spec.items()}
+    return out
+
+
+def load_lexicon(root: str | Path) -> Lexicon:
+    """Load and validate a lexicon folder; raises LexiconError listing every problem."""
+    root = Path(root)
+    if not root.is_dir():
+        raise LexiconError([LexiconProblem(str(root), "lexicon folder not found")])
+    loader = _Loader(root)
+    settings = loader.load_settings()
+    groups = loader.load_groups(settings)
+    rules = loader.load_rules(groups)
+    scorecard = loader.load_scorecard(rules)
+    if loader.problems:
+        raise LexiconError(loader.problems)
+    return Lexicon(str(root), loader.digest.hexdigest()[:12], tuple(rules), scorecard, settings, groups)

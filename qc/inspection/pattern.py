@@ -1,0 +1,197 @@
+"""The pattern language QA staff write variants in.
+
+A pattern is text with four kinds of markup (documented in Chinese in lexicons/README.md):
+
+- ``[们]``        optional part:            你[们]找领导
+- ``(你|您)``      alternatives:             (你|您)找领导去
+- ``{领导}``       a synonym group from lexicons/synonyms.yaml
+- ``*``           a gap of up to ``max_gap`` characters: 不是我*管
+- ``#``           a run of digits (工号 1024, 幺零二四 after normalisation)
+
+Literal parts are normalised like transcripts (punctuation and spaces dropped, traditional →
+simplified), so a pattern never needs to spell variants of script or punctuation.
+
+A pattern compiles to a Python regular expression over normalised text, plus the set of
+literal *anchors* one of which must occur in any match. Anchors feed one Aho-Corasick
+automaton, so the regex runs only on the utterances that can match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from qc.text.normalize import normalize_pattern_text
+
+_SPECIAL = set("[]()|{}*#")
+DIGITS_RE = "[0-9〇零幺一二两三四五六七八九]+"
+
+
+class PatternError(ValueError):
+    """A pattern cannot be parsed; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPattern:
+    source: str
+    regex: re.Pattern[str]
+    anchors: frozenset[str] | None  # None: no literal is required, check every utterance
+    literals: tuple[str, ...]  # every literal fragment, for the segmenter's user dictionary
+
+
+# AST nodes are plain tuples: ("lit", s) ("seq", [...]) ("alt", [...]) ("opt", node) ("gap",) ("num",)
+Node = tuple
+
+
+class _Parser:
+    def __init__(self, text: str, groups: Mapping[str, tuple[str, ...]]) -> None:
+        self.text = text
+        self.pos = 0
+        self.groups = groups
+
+    def parse(self) -> Node:
+        node = self._alternatives(closing=None)
+        if self.pos != len(self.text):
+            raise PatternError(f"unexpected {self.text[self.pos]!r} at position {self.pos + 1}")
+        return node
+
+    def _alternatives(self, closing: str | None) -> Node:
+        options = [self._sequence(closing)]
+        while self.pos < len(self.text) and self.text[self.pos] == "|":
+            self.pos += 1
+            options.append(self._sequence(closing))
+        return options[0] if len(options) == 1 else ("alt", options)
+
+    def _sequence(self, closing: str | None) -> Node:
+        items: list[Node] = []
+        buf: list[str] = []
+
+        def flush() -> None:
+            if buf:
+                lit = normalize_pattern_text("".join(buf))
+                if lit:
+                    items.append(("lit", lit))
+                buf.clear()
+
+        while self.pos < len(self.text):
+            ch = self.text[self.pos]
+            if ch == "|" or ch == closing:
+                break
+            if ch in "])}" and ch != closing:
+                raise PatternError(f"unbalanced {ch!r} at position {self.pos + 1}")
+            self.pos += 1
+            if ch not in _SPECIAL:
+                buf.append(ch)
+                continue
+            flush()
+            if ch == "[":
+                items.append(("opt", self._group("]")))
+            elif ch == "(":
+                items.append(self._group(")"))
+            elif ch == "{":
+                items.append(self._synonyms())
+            elif ch == "*":
+                items.append(("gap",))
+            elif ch == "#":
+                items.append(("num",))
+        flush()
+        if not items:
+            if closing is None and not self.text.strip():
+                raise PatternError("empty pattern")
+            return ("seq", [])
+        return items[0] if len(items) == 1 else ("seq", _merge_literals(items))
+
+    def _group(self, closing: str) -> Node:
+        start = self.pos
+        node = self._alternatives(closing)
+        if self.pos >= len(self.text) or self.text[self.pos] != closing:
+            raise PatternError(f"{'[('[closing == ')']!r} at position {start} is never closed")
+        self.pos += 1
+        return node
+
+    def _synonyms(self) -> Node:
+        end = self.text.find("}", self.pos)
+        if end < 0:
+            raise PatternError(f"'{{' at position {self.pos} is never closed")
+        name = self.text[self.pos : end]
+        self.pos = end + 1
+        if name not in self.groups:
+            raise PatternError(f"unknown synonym group {{{name}}} (define it in synonyms.yaml)")
+        words = [normalize_pattern_text(w) for w in self.groups[name]]
+        return ("alt", [("lit", w) for w in words if w])
+
+
+def _merge_literals(items: list[Node]) -> list[Node]:
+    merged: list[Node] = []
+    for item in items:
+        if item[0] == "lit" and merged and merged[-1][0] == "lit":
+            merged[-1] = ("lit", merged[-1][1] + item[1])
+        else:
+            merged.append(item)
+    return merged
+
+
+def _to_regex(node: Node, max_gap: int) -> str:
+    kind = node[0]
+    if kind == "lit":
+        return re.escape(node[1])
+    if kind == "seq":
+        return "".join(_to_regex(n, max_gap) for n in node[1])
+    if kind == "alt":
+        # Longest alternatives first, so that the reported span is the fullest reading.
+        parts = sorted((_to_regex(n, max_gap) for n in node[1]), key=len, reverse=True)
+        return "(?:" + "|".join(parts) + ")"
+    if kind == "opt":
+        return "(?:" + _to_regex(node[1], max_gap) + ")?"
+    if kind == "gap":
+        return f".{{0,{max_gap}}}?"
+    if kind == "num":
+        return DIGITS_RE
+    raise AssertionError(kind)
+
+
+def _anchors(node: Node) -> frozenset[str] | None:
+    """Literals of which at least one occurs in every match (None: no such set)."""
+    kind = node[0]
+    if kind == "lit":
+        return frozenset([node[1]])
+    if kind == "alt":
+        sets = [_anchors(n) for n in node[1]]
+        if any(s is None for s in sets):
+            return None
+        return frozenset().union(*sets)  # type: ignore[arg-type]
+    if kind == "seq":
+        best: frozenset[str] | None = None
+        for child in node[1]:
+            cand = _anchors(child)
+            if cand is not None and (best is None or _strength(cand) > _strength(best)):
+                best = cand
+        return best
+    return None
+
+
+def _strength(anchors: frozenset[str]) -> tuple[int, int]:
+    return (min(len(a) for a in anchors), -len(anchors))
+
+
+def _literals(node: Node) -> list[str]:
+    kind = node[0]
+    if kind == "lit":
+        return [node[1]]
+    if kind in ("seq", "alt"):
+        return [lit for child in node[1] for lit in _literals(child)]
+    if kind == "opt":
+        return _literals(node[1])
+    return []
+
+
+def compile_pattern(text: str, groups: Mapping[str, tuple[str, ...]], max_gap: int = 8) -> CompiledPattern:
+    """Parse and compile one pattern; raises PatternError with the position of the problem."""
+    if not isinstance(text, str):
+        raise PatternError(f"a pattern must be text, got {type(text).__name__}")
+    node = _Parser(text, groups).parse()
+    regex = _to_regex(node, max_gap)
+    if not regex or re.fullmatch(regex, ""):
+        raise PatternError("pattern can match empty text")
+    return CompiledPattern(text, re.compile(regex), _anchors(node), tuple(dict.fromkeys(_literals(node))))

@@ -1,0 +1,198 @@
+"""What every rule kind shares: its identity, its spec parsing, and the findings it reports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
+from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined
+from qc.schema import CATEGORIES, SPEAKERS, Transcript, Utterance
+
+
+class RuleSpecError(ValueError):
+    """A rule's YAML is invalid. The loader adds the file, line and rule id."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """Identity and provenance of a rule, identical for every kind."""
+
+    id: str
+    name: str
+    category: str
+    source: str | None
+    suggestion: str | None
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule firing on a call, before the scorecard prices it."""
+
+    rule: RuleInfo
+    utterance: int | None
+    span: tuple[int, int] | None = None  # in the utterance's normalised text
+    detail: str | None = None
+    start: float | None = None  # override the utterance times (silence gaps)
+    end: float | None = None
+    quote: tuple[int, int] | None = None  # the span in the utterance's original text, when known
+
+
+class CallView:
+    """A transcript plus normalised text: each speaker's turns joined (for phrase rules), and
+    single utterances normalised on demand (for the few turns script and timing rules read)."""
+
+    __slots__ = ("transcript", "joined", "agent_turns", "_norms", "_lengths")
+
+    def __init__(self, transcript: Transcript, speakers: Iterable[str] = ("agent",)) -> None:
+        self.transcript = transcript
+        utts = transcript.utterances
+        self.joined: dict[str, JoinedText] = {}
+        for speaker in speakers:
+            idx = [i for i, u in enumerate(utts) if u.speaker == speaker]
+            if idx:
+                self.joined[speaker] = normalize_joined([utts[i].text for i in idx], idx)
+        self.agent_turns = [i for i, u in enumerate(utts) if u.speaker == "agent"]
+        self._norms: dict[int, NormalizedText] = {}
+        self._lengths: dict[int, int] | None = None
+
+    def norm(self, index: int) -> NormalizedText:
+        cached = self._norms.get(index)
+        if cached is None:
+            cached = self._norms[index] = normalize(self.transcript.utterances[index].text)
+        return cached
+
+    def norm_length(self, index: int) -> int:
+        """Characters of the utterance after normalisation (from the joined text when there is one)."""
+        if self._lengths is None:
+            self._lengths = {}
+            for joined in self.joined.values():
+                for k, i in enumerate(joined.indices):
+                    self._lengths[i] = joined.part_length(k)
+        length = self._lengths.get(index)
+        return length if length is not None else len(self.norm(index).text)
+
+
+class SpecReader:
+    """Reads one rule's mapping, rejecting unknown keys and wrong types with a clear message."""
+
+    COMMON = ("id", "name", "kind", "category", "source", "suggestion", "examples", "__line__")
+
+    def __init__(self, spec: Mapping[str, Any], allowed: Sequence[str], groups: Mapping[str, tuple[str, ...]]):
+        unknown = sorted(set(spec) - set(self.COMMON) - set(allowed))
+        if unknown:
+            raise RuleSpecError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+        self.spec = spec
+        self.groups = groups
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
+        if key not in self.spec or self.spec[key] is None:
+            if required:
+                raise RuleSpecError(f"'{key}' is required")
+            return default
+        value = self.spec[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise RuleSpecError(f"'{key}' must be {_type_name(kind)}, got {value!r}")
+        return value
+
+    def choice(self, key: str, options: Sequence[str], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in options:
+            raise RuleSpecError(f"'{key}' must be one of {', '.join(options)}, got {value!r}")
+        return value
+
+    def number(self, key: str, default: float | None = None, required: bool = False, minimum: float = 0) -> float:
+        value = self.get(key, float, default, required)
+        if value is not None and value < minimum:
+            raise RuleSpecError(f"'{key}' must be at least {minimum}, got {value}")
+        return value
+
+    def patterns(self, key: str, max_gap: int = 8, required: bool = True) -> tuple[CompiledPattern, ...]:
+        raw = self.get(key, list, [] if not required else None, required)
+        if required and not raw:
+            raise RuleSpecError(f"'{key}' is empty")
+        out = []
+        for text in raw:
+            try:
+                out.append(compile_pattern(text, self.groups, max_gap))
+            except PatternError as err:
+                raise RuleSpecError(f"pattern {text!r} in '{key}': {err}") from None
+        return tuple(out)
+
+    def speakers(self, default: tuple[str, ...] = ("agent",)) -> tuple[str, ...]:
+        raw = self.get("speaker", (str, list), None)
+        if raw is None:
+            return default
+        values = (raw,) if isinstance(raw, str) else tuple(raw)
+        bad = [v for v in values if v not in SPEAKERS]
+        if bad:
+            raise RuleSpecError(f"'speaker' must be among {', '.join(SPEAKERS)}, got {bad}")
+        return values
+
+    def info(self, file: str, category_choices: Sequence[str] = CATEGORIES) -> RuleInfo:
+        rule_id = self.get("id", str, required=True)
+        if not re.fullmatch(r"[A-Z]+-[0-9A-Z]+(?:-[0-9A-Z]+)*", rule_id):
+            raise RuleSpecError(f"id {rule_id!r} must look like BAN-001 (capitals, digits, hyphens)")
+        category = self.get("category", str, required=True)
+        if category not in category_choices:
+            raise RuleSpecError(f"category must be one of {', '.join(category_choices)}, got {category!r}")
+        return RuleInfo(
+            id=rule_id,
+            name=self.get("name", str, required=True),
+            category=category,
+            source=self.get("source", str),
+            suggestion=self.get("suggestion", str),
+            file=file,
+            line=self.spec.get("__line__"),
+        )
+
+    def examples(self) -> tuple[list[Any], list[Any]]:
+        ex = self.get("examples", dict, required=True)
+        unknown = set(ex) - {"hit", "miss", "__line__"}
+        if unknown:
+            raise RuleSpecError(f"examples: unknown key(s) {sorted(unknown)}; use hit and miss")
+        hits, misses = ex.get("hit") or [], ex.get("miss") or []
+        if not isinstance(hits, list) or not isinstance(misses, list) or not hits or not misses:
+            raise RuleSpecError("examples need at least one 'hit' and one 'miss'")
+        return hits, misses
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "text",
+        float: "a number",
+        int: "a whole number",
+        list: "a list",
+        dict: "a mapping",
+        bool: "true or false",
+    }
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+_SNIPPET_LINE = re.compile(r"^\s*(agent|customer|unknown)\s+([0-9.]+)\s*-\s*([0-9.]+)\s*(.*)$")
+
+
+def parse_snippet(lines: Any) -> Transcript:
+    """A timing example: a list of 'speaker start-end text' lines, e.g. 'agent 0-3.5 您好'."""
+    if not isinstance(lines, list) or not lines:
+        raise RuleSpecError(f"a timing example must be a list of 'speaker start-end text' lines, got {lines!r}")
+    utts = []
+    for line in lines:
+        m = _SNIPPET_LINE.match(str(line))
+        if not m:
+            raise RuleSpecError(f"example line {line!r} is not 'speaker start-end text'")
+        utts.append(Utterance(m.group(1), m.group(4), float(m.group(2)), float(m.group(3))))  # type: ignore[arg-type]
+    return Transcript(call_id="example", agent_id="example", utterances=tuple(utts))
+
+
+def iter_matches(pattern: CompiledPattern, text: str) -> Iterator[tuple[int, int]]:
+    for m in pattern.regex.finditer(text):
+        if m.end() > m.start():
+            yield m.span()

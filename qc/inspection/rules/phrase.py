@@ -1,0 +1,149 @@
+"""Phrase rules: banned, nonstandard, filler and negative phrasing, and the polite-term tally.
+
+A phrase rule matches its patterns on normalised characters, then narrows the match down with
+data the QA staff control: where in the clause it must stand (``position``), whether it must be
+a whole jieba word (``boundary``), and exception patterns that cancel it when they cover it
+(``except``: 不可以 inside 可不可以, 不知道 in 不知道能否麻烦您…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from qc.inspection.pattern import CompiledPattern
+from qc.text.normalize import NormalizedText, normalize
+from qc.inspection.rules.base import RuleInfo, SpecReader, iter_matches
+from qc.text.words import JiebaSegmenter
+
+POSITIONS = ("anywhere", "clause_start", "whole_clause")
+BOUNDARIES = ("substring", "word")
+
+
+@dataclass(frozen=True, slots=True)
+class PhraseRule:
+    """A phrase that costs points when the agent says it."""
+
+    kind: ClassVar[str] = "phrase"
+    categories: ClassVar[tuple[str, ...]] = ("banned", "nonstandard", "filler", "negative")
+    keys: ClassVar[tuple[str, ...]] = (
+        "patterns",
+        "except",
+        "except_window",
+        "boundary",
+        "position",
+        "speaker",
+        "max_gap",
+    )
+
+    info: RuleInfo
+    patterns: tuple[CompiledPattern, ...]
+    excepts: tuple[CompiledPattern, ...]
+    except_window: int
+    boundary: str
+    position: str
+    speakers: tuple[str, ...]
+    examples_hit: tuple[str, ...]
+    examples_miss: tuple[str, ...]
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> PhraseRule:
+        r = SpecReader(spec, cls.keys, groups)
+        info = r.info(file, cls.categories)
+        max_gap = int(r.number("max_gap", 8))
+        hits, misses = r.examples()
+        return cls(
+            info=info,
+            patterns=r.patterns("patterns", max_gap),
+            excepts=r.patterns("except", max_gap, required=False),
+            except_window=int(r.number("except_window", 0)),
+            boundary=r.choice("boundary", BOUNDARIES, "substring"),
+            position=r.choice("position", POSITIONS, "anywhere"),
+            speakers=r.speakers(),
+            examples_hit=tuple(str(h) for h in hits),
+            examples_miss=tuple(str(m) for m in misses),
+        )
+
+    @property
+    def _plain(self) -> bool:
+        """One pattern and nothing to check around it: the regex's matches are the answer."""
+        return (
+            len(self.patterns) == 1
+            and not self.excepts
+            and self.position == "anywhere"
+            and self.boundary == "substring"
+        )
+
+    def anchors(self) -> frozenset[str] | None:
+        """Literals one of which must occur for this rule to match (None: always check)."""
+        found: set[str] = set()
+        for p in self.patterns:
+            if p.anchors is None:
+                return None
+            found |= p.anchors
+        return frozenset(found)
+
+    def word_literals(self) -> Sequence[str]:
+        if self.boundary != "word":
+            return ()
+        return [lit for p in self.patterns for lit in p.literals]
+
+    def matches(self, norm: NormalizedText, segmenter: JiebaSegmenter) -> list[tuple[int, int]]:
+        """Spans of normalised text where this rule fires, overlapping matches merged.
+
+        ``norm`` may hold several utterances joined by UTTERANCE_BREAK; no match crosses one.
+        """
+        text = norm.text
+        if self._plain:
+            return [m.span() for m in self.patterns[0].regex.finditer(text)]
+        spans: list[tuple[int, int]] = []
+        excepted: list[tuple[int, int]] | None = None
+        for pattern in self.patterns:
+            for m in pattern.regex.finditer(text):
+                start, end = m.span()
+                if not self._position_ok(norm, start, end):
+                    continue
+                if self.boundary == "word" and not self._whole_words(norm, segmenter, start, end):
+                    continue
+                if self.excepts:
+                    if excepted is None:
+                        excepted = [span for p in self.excepts for span in iter_matches(p, text)]
+                    lo, hi = start - self.except_window, end + self.except_window
+                    if any(s < hi and lo < e for s, e in excepted):
+                        continue
+                spans.append((start, end))
+        return _merge_overlaps(spans) if len(self.patterns) > 1 else spans
+
+    @staticmethod
+    def _whole_words(norm: NormalizedText, segmenter: JiebaSegmenter, start: int, end: int) -> bool:
+        lo, hi = norm.utterance_bounds(start)
+        return segmenter.on_boundaries(norm.text[lo:hi], start - lo, end - lo)
+
+    def _position_ok(self, norm: NormalizedText, start: int, end: int) -> bool:
+        if self.position == "anywhere":
+            return True
+        if start not in norm.clause_starts:
+            return False
+        return self.position == "clause_start" or end == norm.clause_end(start)
+
+    def fires_on(self, example: Any, segmenter: JiebaSegmenter) -> bool:
+        return bool(self.matches(normalize(str(example)), segmenter))
+
+
+def _merge_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Keep the first of overlapping matches (the patterns' own order decides), sorted by position."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if kept and start < kept[-1][1]:
+            continue
+        kept.append((start, end))
+    return kept
+
+
+@dataclass(frozen=True, slots=True)
+class PoliteRule(PhraseRule):
+    """A polite term (文明用语) counted as a word in the agent's speech; it never costs points."""
+
+    kind: ClassVar[str] = "polite"
+    categories: ClassVar[tuple[str, ...]] = ("polite",)

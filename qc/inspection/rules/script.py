@@ -1,0 +1,109 @@
+"""Mandatory lines: the opening (开场白) in the agent's first turns, the closing (结束语) in the last.
+
+The rule reports a check (ok, which utterance) for the result's ``checks`` and, when the line is
+missing, a finding that the scorecard prices. A ``partial`` pattern (a greeting without the
+company name, say) turns "missing" into "incomplete" and quotes the utterance that fell short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import cn2an
+
+from qc.inspection.pattern import CompiledPattern
+from qc.text.normalize import normalize
+from qc.inspection.rules.base import CallView, Finding, RuleInfo, RuleSpecError, SpecReader, iter_matches
+from qc.schema import Check
+
+_SPOKEN_NUMBER = "[0-9〇零幺一二两三四五六七八九十百千]+"
+_JOB_NUMBER = re.compile(f"工号({_SPOKEN_NUMBER})|({_SPOKEN_NUMBER})号为您服务")
+
+
+def spoken_number(text: str) -> str:
+    """'1024', '幺零二四', '一零二四' or '一千零二十四' → '1024' (cn2an reads the Chinese forms)."""
+    if text.isdigit() and text.isascii():
+        return text
+    try:
+        return str(cn2an.cn2an(text.replace("幺", "一"), "smart"))
+    except (ValueError, KeyError):
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptRule:
+    """A line the agent must say near the start (opening) or the end (closing) of the call."""
+
+    kind: ClassVar[str] = "script"
+    keys: ClassVar[tuple[str, ...]] = ("check", "patterns", "partial", "where", "turns", "seconds", "max_gap")
+
+    info: RuleInfo
+    check: str
+    patterns: tuple[CompiledPattern, ...]
+    partial: tuple[CompiledPattern, ...]
+    where: str
+    turns: int
+    seconds: float | None
+    examples_hit: tuple[str, ...]
+    examples_miss: tuple[str, ...]
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> ScriptRule:
+        r = SpecReader(spec, cls.keys, groups)
+        info = r.info(file, ("opening", "closing"))
+        max_gap = int(r.number("max_gap", 8))
+        where = r.choice("where", ("start", "end"), "start" if info.category == "opening" else "end")
+        turns = int(r.number("turns", 2, minimum=1))
+        hits, misses = r.examples()
+        check = r.get("check", str, info.category)
+        if not re.fullmatch(r"[a-z_]+", check):
+            raise RuleSpecError(f"check {check!r} must be lower-case letters and _")
+        return cls(
+            info,
+            check,
+            r.patterns("patterns", max_gap),
+            r.patterns("partial", max_gap, required=False),
+            where,
+            turns,
+            r.number("seconds", None),
+            tuple(map(str, hits)),
+            tuple(map(str, misses)),
+        )
+
+    def _window(self, view: CallView) -> list[int]:
+        utts = view.transcript.utterances
+        turns = view.agent_turns[: self.turns] if self.where == "start" else view.agent_turns[-self.turns :]
+        if self.seconds is None:
+            return turns
+        if self.where == "start":
+            return [i for i in turns if (utts[i].start or 0.0) <= self.seconds]
+        last = max((u.end or u.start or 0.0) for u in utts)
+        return [i for i in turns if (utts[i].end or utts[i].start or last) >= last - self.seconds]
+
+    def evaluate(self, view: CallView) -> tuple[Check, Finding | None]:
+        window = self._window(view)
+        for i in window:
+            text = view.norm(i).text
+            for pattern in self.patterns:
+                found = pattern.regex.search(text)
+                if found:
+                    return Check(True, i, self._detail(text)), None
+        for i in window:
+            text = view.norm(i).text
+            for pattern in self.partial:
+                span = next(iter_matches(pattern, text), None)
+                if span is not None:
+                    return Check(False, i), Finding(self.info, i, span, f"{self.info.name}不完整")
+        return Check(False, None), Finding(self.info, None, None, f"未说{self.info.name}")
+
+    def _detail(self, text: str) -> dict[str, str]:
+        m = _JOB_NUMBER.search(text)
+        return {"job_number": spoken_number(m.group(1) or m.group(2))} if m else {}
+
+    def fires_on(self, example: Any, segmenter: object = None) -> bool:
+        """For examples: does the text contain the mandatory line?"""
+        text = normalize(str(example)).text
+        return any(p.regex.search(text) for p in self.patterns)

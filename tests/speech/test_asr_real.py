@@ -1,0 +1,143 @@
+"""Real speech through the real model (Whisper base from its PyPI packages), end to end.
+
+The calls in tests/data/audio were made with offline TTS by tools/make_test_audio.py: a stereo
+8 kHz call (agent left) with the opening line and a planted banned phrase, and a mono call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import wave
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from qc.cli import cli
+from qc.inspection.engine import Inspector
+from qc.speech.recordings import CallMeta
+from qc.text.normalize import to_simplified
+from qc.store import Store
+from qc.speech.transcribe import CallTranscriber, TranscribeOptions
+from qc.formats import read_transcript
+from tests.conftest import DATA, LEXICONS
+
+AUDIO = DATA / "audio"
+
+
+@pytest.fixture(scope="module")
+def asr_cache(tmp_path_factory):
+    """A fresh cache: the model is joined from its packages and nothing is already transcribed."""
+    old = os.environ.get("QC_CACHE")
+    os.environ["QC_CACHE"] = str(tmp_path_factory.mktemp("qc-cache"))
+    yield os.environ["QC_CACHE"]
+    if old is None:
+        del os.environ["QC_CACHE"]
+    else:
+        os.environ["QC_CACHE"] = old
+
+
+@pytest.fixture(scope="module")
+def transcriber(asr_cache):
+    return CallTranscriber(TranscribeOptions(), str(LEXICONS))
+
+
+@pytest.fixture(scope="module")
+def stereo(transcriber):
+    return transcriber.transcribe(CallMeta(str(AUDIO / "stereo_call_8k.wav"), "stereo-1", "1024"))
+
+
+@pytest.fixture(scope="module")
+def mono(transcriber):
+    return transcriber.transcribe(CallMeta(str(AUDIO / "mono_call_8k.wav"), "mono-1", "1024"))
+
+
+def test_stereo_call_opening_and_planted_banned_phrase_found_for_the_agent(stereo, inspector):
+    assert stereo.roles["method"] == "stereo channels"
+    speakers = {u.speaker for u in stereo.utterances}
+    assert speakers == {"agent", "customer"}
+    assert stereo.utterances[0].speaker == "agent" and stereo.utterances[0].start < 1.0
+    result = inspector.score(stereo)
+    assert result.checks["opening"].ok
+    assert result.checks["closing"].ok
+    banned = [h for h in result.hits if h.rule_id == "BAN-002"]
+    assert banned and all(h.speaker == "agent" for h in banned)
+    assert 9.0 < banned[0].start < 10.5  # the agent says it at 9.4 s
+    assert not [h for h in result.hits if h.speaker == "customer"]
+
+
+def test_transcript_keeps_confidence_and_settings(stereo):
+    assert all(u.avg_logprob is not None and u.no_speech_prob is not None for u in stereo.utterances)
+    assert stereo.asr["compute_type"] == "int8" and stereo.asr["language"] == "zh"
+    assert stereo.asr["audio_seconds"] == pytest.approx(19.6, abs=0.1)
+    assert all(to_simplified(u.text) == u.text for u in stereo.utterances)  # Whisper wrote 這個, 為, 來電
+
+
+def test_mono_call_roles_attributed_with_confidence(mono, inspector):
+    assert mono.roles["method"].startswith("opening script")
+    assert 0.5 < mono.roles["confidence"] <= 1.0
+    assert mono.utterances[0].speaker == "agent"
+    assert "customer" in {u.speaker for u in mono.utterances}
+    assert inspector.score(mono).checks["opening"].ok
+
+
+def test_second_run_uses_the_cache(transcriber, stereo):
+    again = transcriber.transcribe(CallMeta(str(AUDIO / "stereo_call_8k.wav"), "stereo-1", "1024"))
+    assert again.utterances == stereo.utterances
+    assert again.asr["cache_key"] == stereo.asr["cache_key"]
+
+
+def _silence(path):
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.zeros(8000 * 4, "<i2").tobytes())
+
+
+def test_cli_transcribe_and_score_recordings_with_bad_ones(tmp_path, asr_cache, stereo):
+    rec = tmp_path / "rec"
+    rec.mkdir()
+    shutil.copy(AUDIO / "stereo_call_8k.wav", rec / "1024_20261103091500.wav")
+    _silence(rec / "2048_20261103100000.wav")
+    (rec / "3072_20261103110000.wav").write_bytes(b"")
+    (rec / "4096_20261103120000.mp3").write_text("not audio", encoding="utf-8")
+    shutil.copy(AUDIO / "stereo_call_8k.wav", rec / "unnamed.wav")
+    out = tmp_path / "transcripts"
+    result = CliRunner().invoke(cli, ["transcribe", str(rec), "--out", str(out), "--jobs", "1"])
+    assert result.exit_code == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert any("2048_20261103100000.wav" in e and "silent" in e for e in errors)
+    assert any("3072_20261103110000.wav" in e and "empty file" in e for e in errors)
+    assert any("4096_20261103120000.mp3" in e and "cannot read as audio" in e for e in errors)
+    assert any("unnamed.wav" in e and "no agent" in e for e in errors)
+    written = read_transcript(out / "1024_20261103091500.json")
+    assert written.agent_id == "1024" and written.started_at == "2026-11-03T09:15:00"
+    assert [u.text for u in written.utterances] == [u.text for u in stereo.utterances]
+    assert json.loads((out / "2048_20261103100000.json").read_text(encoding="utf-8"))["asr"]["silent"] is True
+
+    db = f"sqlite:///{tmp_path / 'qc.db'}"
+    scored = CliRunner().invoke(cli, ["score", str(rec), "--db", db, "--json", "-", "--jobs", "1"])
+    assert scored.exit_code == 1
+    rows = [json.loads(line) for line in scored.stdout.splitlines()]
+    assert [r["call_id"] for r in rows] == ["1024_20261103091500"]
+    assert Store(db).count_calls() == 1
+
+
+def test_manifest_gives_metadata(tmp_path, asr_cache, stereo):
+    shutil.copy(AUDIO / "stereo_call_8k.wav", tmp_path / "call.wav")
+    (tmp_path / "manifest.csv").write_text(
+        "path,call_id,agent_id,agent_name,started_at\ncall.wav,M-1,2048,李强,2026-11-04T14:00:00+08:00\n",
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path / 'qc.db'}"
+    result = CliRunner().invoke(cli, ["score", str(tmp_path / "manifest.csv"), "--db", db, "--json", "-"])
+    assert result.exit_code == 0, result.stderr
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (row["call_id"], row["agent_id"], row["agent_name"]) == ("M-1", "2048", "李强")
+
+
+def test_inspector_fixture_is_the_shipped_lexicon(inspector):
+    assert isinstance(inspector, Inspector)

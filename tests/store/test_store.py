@@ -1,0 +1,119 @@
+"""The results database on embedded SQLite and, when QC_TEST_POSTGRES_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import text
+
+from qc.errors import StoreError
+from qc.store import Store
+from qc.formats import read_transcript
+from tests.conftest import SAMPLES
+
+PG_URL = os.environ.get("QC_TEST_POSTGRES_URL")
+
+
+def _sqlite(tmp_path):
+    return f"sqlite:///{tmp_path / 'qc.db'}"
+
+
+def _postgres(_tmp_path):
+    if not PG_URL:
+        pytest.skip("QC_TEST_POSTGRES_URL not set (CI starts PostgreSQL and sets it)")
+    store = Store(PG_URL)
+    with store.engine.begin() as conn:
+        for table in ("hits", "results", "calls", "agents", "rulesets", "qc_meta"):
+            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+    store.close()
+    return PG_URL
+
+
+@pytest.fixture(params=[_sqlite, pytest.param(_postgres, marks=pytest.mark.postgres)], ids=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    return request.param(tmp_path)
+
+
+def _scored(inspector):
+    out = []
+    for path in sorted(SAMPLES.glob("*.json")):
+        t = read_transcript(path)
+        out.append((t, inspector.score(t)))
+    return out
+
+
+def test_save_and_read_back(db_url, inspector):
+    store = Store(db_url)
+    items = _scored(inspector)
+    assert store.save(items) == len(items)
+    t, r = next((t, r) for t, r in items if r.hits)
+    row = store.load_result_rows(t.call_id)
+    assert row["score"] == r.score and row["veto"] == r.veto and row["month"] == t.started_at[:7]
+    assert [h["rule_id"] for h in row["hits"]] == [h.rule_id for h in r.hits]
+    assert row["hits"][0]["text"] == r.hits[0].text
+    store.close()
+
+
+def test_rescoring_replaces_without_duplicates(db_url, inspector):
+    store = Store(db_url)
+    items = _scored(inspector)
+    store.save(items)
+    t, r = items[0]
+    store.save([(t, replace(r, score=12.5, hits=r.hits[:0]))])
+    store.save(items[:3])
+    assert store.count_calls() == len(items)
+    with store.engine.connect() as conn:
+        n_hits = conn.execute(text("SELECT count(*) FROM hits")).scalar()
+    assert n_hits == sum(len(r.hits) for _, r in items)
+    store.close()
+
+
+def test_failed_transaction_keeps_earlier_commits(db_url, inspector):
+    store = Store(db_url)
+    items = _scored(inspector)
+    store.save(items[:2])
+    t, r = next((t, r) for t, r in items[3:] if r.hits)
+    broken = replace(r, hits=(replace(r.hits[0], category=None),))  # NOT NULL violation mid-transaction
+    with pytest.raises(StoreError):
+        store.save([items[2], (t, broken)])
+    assert store.count_calls() == 2
+    store.close()
+
+
+def test_newer_schema_version_is_refused(tmp_path):
+    url = _sqlite(tmp_path)
+    Store(url).close()
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE qc_meta SET value='99' WHERE key='schema_version'"))
+    store.close()
+    with pytest.raises(StoreError, match="schema version 99"):
+        Store(url)
+
+
+def test_bad_url_is_a_store_error():
+    with pytest.raises(StoreError):
+        Store("nosuchdb://x")
+
+
+def test_reports_read_postgresql_too(db_url, tmp_path):
+    """The month is read through the driver's cursor: check it on each database."""
+    from click.testing import CliRunner
+
+    from qc.cli import cli
+
+    assert CliRunner().invoke(cli, ["score", str(SAMPLES), "--db", db_url]).exit_code == 0
+    for args in (
+        ["report", "monthly", "--month", "2026-11", "--out", str(tmp_path / "m.xlsx")],
+        ["sample", "--month", "2026-11", "--out", str(tmp_path / "s.csv")],
+        ["examples", "--out", str(tmp_path / "e.jsonl")],
+    ):
+        result = CliRunner().invoke(cli, [*args, "--db", db_url])
+        assert result.exit_code == 0, result.stderr
+    from qc.store import load_month
+
+    calls, hits = load_month(Store(db_url), "2026-11")
+    assert len(calls) == len(list(SAMPLES.glob("*.json"))) and len(hits) > 10
+    assert calls["veto"].dtype == bool and all(isinstance(c, dict) for c in calls["checks"])

@@ -1,0 +1,58 @@
+"""Normalisation: one character for one character or a deletion, so every hit maps back exactly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qc.text.normalize import fold, normalize, spoken_digits_to_arabic
+
+
+# fmt: off
+@pytest.mark.parametrize("raw,expected", [
+    ("這個我不知道啊", "这个我不知道啊"),
+    ("你 找 领导 去", "你找领导去"),
+    ("你找领导去，跟我说没用。", "你找领导去跟我说没用"),
+    ("ＡＢＣ１２３", "abc123"),
+    ("工号幺零二四", "工号1024"),
+    ("一二线城市", "一二线城市"),
+])
+# fmt: on
+def test_normalize(raw, expected):
+    assert normalize(raw).text == expected
+
+
+def test_clause_starts_after_punctuation_not_spaces():
+    norm = normalize("好的， 不会 的")
+    assert norm.clause_starts == {0, 2}
+
+
+_text = st.text(alphabet=st.sampled_from(list("你好您请不知道這個我們，。！？ 　ＡＢa1２幺零二四 \t、…")), max_size=40)
+
+
+@settings(deadline=None)  # shared, noisy machines: no per-example time limit
+@given(_text)
+def test_normalize_is_idempotent(raw):
+    once = normalize(raw).text
+    assert normalize(once).text == once
+
+
+@settings(deadline=None)
+@given(_text, st.data())
+def test_spans_map_back_to_the_same_characters(raw, data):
+    norm = normalize(raw)
+    if not norm.text:
+        return
+    start = data.draw(st.integers(0, len(norm.text) - 1))
+    end = data.draw(st.integers(start + 1, len(norm.text)))
+    o_start, o_end = norm.to_original(start, end)
+    folded = fold(raw)  # the 1:1 steps, so positions in it are positions in raw
+    assert len(folded) == len(raw)
+    digits = str.maketrans("〇零幺一二两三四五六七八九", "001122345678" + "9")
+    kept = re.sub(r"[\W_]+", "", folded[o_start:o_end])
+    assert kept.translate(digits) == norm.text[start:end].translate(digits)
+    assert spoken_digits_to_arabic(re.sub(r"[\W_]+", "", folded))[start:end] == norm.text[start:end]
+    assert not re.fullmatch(r"[\W_]", raw[o_start]) and not re.fullmatch(r"[\W_]", raw[o_end - 1])
