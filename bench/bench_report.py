@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qc.store import Store, agents, calls, hits, results, rulesets  # noqa: E402
+from qc.store import Store  # noqa: E402
+from qc.store.tables import agents, calls, hits, results, rulesets  # noqa: E402
 
 RULES = [
     ("BAN-002", "banned", "让客户找领导", "你找领导去", 20.0),

@@ -1,49 +1,105 @@
-"""The qc command line: a thin layer over the library. Only this module prints and exits."""
+"""The qc command line: one library call per command. Only this module prints and exits.
+
+Output conventions: results and summaries on stdout; progress, warnings and one line per failed
+input (``error: <file>: <reason>``) on stderr. Errors go through the same writer as the progress
+bar, so a bar is never broken by an error line and always ends cleanly.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
-import os
+import logging
 import re
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 import click
 
 from qc import __version__
-from qc.speech.whisper import AsrSettings
-from qc.speech.audio import AUDIO_SUFFIXES
-from qc.pipeline import Failure, Outcome, run_batch
 from qc.config import default_lexicon_dir
-from qc.errors import InputError, LexiconError, QCError
+from qc.errors import Failure, LexiconError, QCError
 from qc.inspection.check import check_lexicon
 from qc.inspection.lexicon import Lexicon, load_lexicon
+from qc.pipeline import Recognition
+from qc.schema import CATEGORIES, CallResult
 from qc.speech.recordings import DEFAULT_NAME_PATTERN
-from qc.schema import CATEGORIES, CallResult, Transcript
-from qc.store import Store
-from qc.speech.transcribe import TranscribeOptions, resolve_recordings, transcribe_many, write_transcript
-from qc.formats import iter_inputs, result_to_dict
+from qc.speech.transcribe import TranscribeOptions
+from qc.speech.whisper import AsrSettings
 
-MANIFEST_SUFFIX = ".csv"
+log = logging.getLogger("qc")
 
-lexicons_option = click.option(
-    "--lexicons",
-    "lexicon_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Lexicon folder (default: $QC_LEXICONS, ./lexicons, or the bundled one).",
-)
-db_option = click.option(
-    "--db",
-    "db_url",
-    default=None,
-    metavar="URL",
-    help="Database URL (default: $QC_DB or sqlite:///qc.db; postgresql://… works too).",
-)
+
+# --- terminal output -------------------------------------------------------------------------------
+
+
+class Console:
+    """stderr for people: a progress bar on a terminal (plain lines in a log), error lines above it."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.stage = ""
+        self.tty = sys.stderr.isatty()
+        self.step = 0
+
+    def write(self, line: str) -> None:
+        if self.bar is not None:
+            from tqdm import tqdm
+
+            tqdm.write(line, file=sys.stderr)
+        else:
+            click.echo(line, err=True)
+
+    def failure(self, failure: Failure) -> None:
+        self.write(f"error: {failure}")
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.step = max(1, total // 10)
+            if self.tty and log.isEnabledFor(logging.INFO):
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="call", desc=stage, file=sys.stderr, leave=False)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
+        elif total >= 20 and (done % self.step == 0 or done == total) and log.isEnabledFor(logging.INFO):
+            click.echo(f"{stage}: {done}/{total}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.stage = ""
+
+
+class _ConsoleHandler(logging.Handler):
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "" if record.levelno == logging.INFO else f"{record.levelname.lower()}: "
+        self.console.write(prefix + record.getMessage())
+
+
+CONSOLE = Console()
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    logger = logging.getLogger("qc")
+    logger.handlers[:] = [_ConsoleHandler(CONSOLE)]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _fail(message: str) -> click.ClickException:
+    """One line, exit status 1."""
+    return click.ClickException(" ".join(message.split("\n")))
 
 
 def _load(lexicon_dir: Path | None) -> Lexicon:
@@ -51,56 +107,68 @@ def _load(lexicon_dir: Path | None) -> Lexicon:
         return load_lexicon(lexicon_dir or default_lexicon_dir())
     except LexiconError as err:
         for problem in err.problems:
-            click.echo(f"lexicon: {problem}", err=True)
-        raise click.ClickException(
-            f"{len(err.problems)} lexicon problem(s); fix them or run `qc lexicon check`"
-        ) from None
+            CONSOLE.write(f"lexicon: {problem}")
+        raise _fail(f"{len(err.problems)} lexicon problem(s); fix them or run `qc lexicon check`") from None
 
 
-class _Progress:
-    """A bar on a terminal, plain lines in a log."""
+def _store(db_url: str | None) -> Any:
+    from qc.store import Store
 
-    def __init__(self, total: int, label: str, minimum: int = 50) -> None:
-        self.total = total
-        self.done = 0
-        self.label = label
-        self.bar = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="call", desc=label, file=sys.stderr, leave=False)
-        self.step = max(1, total // 10)
-        self.minimum = minimum
-
-    def __call__(self, _outcome: Outcome) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.total >= self.minimum and (self.done % self.step == 0 or self.done == self.total):
-            click.echo(f"{self.label}: {self.done}/{self.total}", err=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    try:
+        return Store(db_url)
+    except QCError as err:
+        raise _fail(str(err)) from None
 
 
-def _summary_line(r: CallResult) -> str:
-    flag = " 致命项" if r.veto else ""
-    cats: dict[str, int] = {}
-    for h in r.hits:
-        cats[h.category] = cats.get(h.category, 0) + 1
-    listed = ", ".join(f"{k}×{v}" for k, v in cats.items()) or "no hits"
-    return f"{r.call_id}  agent {r.agent_id}  score {r.score:5.1f}{flag}  polite {r.polite_count}  {listed}"
+def library_errors(fn: Callable[..., None]) -> Callable[..., None]:
+    """A QCError anywhere in a command becomes one line on stderr and exit status 1."""
+
+    @functools.wraps(fn)
+    def command(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except QCError as err:
+            raise _fail(str(err)) from None
+        finally:
+            CONSOLE.close()
+
+    return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="qc")
-def cli() -> None:
-    """qc — local, explainable quality inspection of call-centre calls (智能语音质检)."""
+# --- shared options --------------------------------------------------------------------------------
+
+lexicons_option = click.option(
+    "--lexicons",
+    "lexicon_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Lexicon folder (default: $QC_LEXICONS, else the lexicons bundled with qc).",
+)
+db_option = click.option(
+    "--db",
+    "db_url",
+    default=None,
+    metavar="URL",
+    help="Database URL (default: $QC_DB, else qc.db in $QC_HOME or the user data folder; postgresql://… works too).",
+)
+mask_option = click.option(
+    "--no-mask", is_flag=True, help="Do not mask customers' phone, ID and card numbers and addresses in the output."
+)
 
 
-def asr_options(fn):  # type: ignore[no-untyped-def]
-    """Options shared by every command that can recognise speech."""
+def _month(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r} is not a month like 2026-11")
+    return value
+
+
+month_option = click.option(
+    "--month", required=True, callback=lambda _c, _p, v: _month(v), metavar="YYYY-MM", help="The month (by started_at)."
+)
+
+
+def asr_options(fn: Callable[..., None]) -> Callable[..., None]:
+    """Options shared by every command that can recognise speech, gathered into one Recognition."""
     options = [
         click.option(
             "--model",
@@ -129,78 +197,63 @@ def asr_options(fn):  # type: ignore[no-untyped-def]
     ]
 
     @functools.wraps(fn)
-    def command(*args, model_dir, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs):  # type: ignore[no-untyped-def]
-        recognition = Recognition(
-            TranscribeOptions(
-                AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size),
-                0 if agent_channel == "left" else 1,
-                force,
-                jobs or os.cpu_count() or 1,
-            ),
-            name_pattern,
-            jobs,
-        )
-        return fn(*args, recognition=recognition, **kwargs)
+    def command(  # type: ignore[no-untyped-def]
+        *args, model_dir, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs
+    ):
+        asr = AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size)
+        options = TranscribeOptions(asr, 0 if agent_channel == "left" else 1, force)
+        return fn(*args, recognition=Recognition(options, name_pattern, jobs), **kwargs)
 
     for option in reversed(options):
         command = option(command)
     return command
 
 
-@dataclass(frozen=True)
-class Recognition:
-    """What the recognition options of a command asked for."""
-
-    options: TranscribeOptions
-    name_pattern: str
-    jobs: int | None
+# --- commands --------------------------------------------------------------------------------------
 
 
-def _recognise(
-    paths: list[str],
-    options: TranscribeOptions,
-    name_pattern: str,
-    lexicon_root: str,
-    on_failure: Callable[[str], None],
-) -> Iterator[Transcript]:
-    """Transcribe recordings with a progress display; failures are reported and skipped."""
-    entries = resolve_recordings(paths, name_pattern)
-    metas = []
-    for entry in entries:
-        if isinstance(entry, InputError):
-            on_failure(str(entry))
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qc")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (debug messages).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+def cli(verbose: int, quiet: bool) -> None:
+    """qc — local, explainable quality inspection of call-centre calls (智能语音质检)."""
+    _setup_logging(verbose, quiet)
+
+
+def _summary_line(r: CallResult) -> str:
+    flag = " 致命项" if r.veto else ""
+    cats: dict[str, int] = {}
+    for h in r.hits:
+        cats[h.category] = cats.get(h.category, 0) + 1
+    listed = ", ".join(f"{k}×{v}" for k, v in cats.items()) or "no hits"
+    return f"{r.call_id}  agent {r.agent_id}  score {r.score:5.1f}{flag}  polite {r.polite_count}  {listed}"
+
+
+class JsonLines:
+    """``--json FILE|-``: one SPEC §2 object per line, to stdout or to a file renamed into place at the end."""
+
+    def __init__(self, target: str | None, mask: bool) -> None:
+        from qc.files import AtomicTextFile
+
+        self.mask = mask
+        self.file = AtomicTextFile(target) if target not in (None, "-") else None
+        self.stdout = target == "-"
+
+    def write(self, result: CallResult) -> None:
+        from qc.formats import result_to_dict
+
+        if self.file is None and not self.stdout:
+            return
+        line = json.dumps(result_to_dict(result, mask=self.mask), ensure_ascii=False) + "\n"
+        if self.file is not None:
+            self.file.write(line)
         else:
-            metas.append(entry)
-    progress = _Progress(len(metas), "transcribing", minimum=1)
-    try:
-        for outcome in transcribe_many(metas, options, lexicon_root):
-            progress(outcome)
-            if isinstance(outcome, InputError):
-                on_failure(str(outcome))
-            elif outcome.asr and outcome.asr.get("silent"):
-                on_failure(f"{outcome.source}: no speech found (silent recording); empty transcript flagged")
-                yield outcome
-            else:
-                yield outcome
-    finally:
-        progress.close()
+            sys.stdout.write(line)
 
-
-def _split_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Transcript files, and recordings/manifests to transcribe first."""
-    transcripts: list[Path] = []
-    recordings: list[str] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            transcripts.extend(iter_inputs([raw]))
-            if any(q.suffix.lower() in AUDIO_SUFFIXES for q in p.rglob("*")):
-                recordings.append(raw)
-        elif p.suffix.lower() in AUDIO_SUFFIXES or p.suffix.lower() == MANIFEST_SUFFIX:
-            recordings.append(raw)
-        else:
-            transcripts.append(p)
-    return transcripts, recordings
+    def close(self, ok: bool) -> None:
+        if self.file is not None:
+            self.file.commit() if ok else self.file.discard()
 
 
 @cli.command()
@@ -212,14 +265,17 @@ def _split_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
     type=click.Path(dir_okay=False, allow_dash=True),
     default=None,
     metavar="FILE|-",
-    help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout.",
+    help="Also write one JSON result per line (JSON Lines) to FILE, or - for stdout (masked unless --no-mask).",
 )
+@mask_option
 @asr_options
 @lexicons_option
+@library_errors
 def score(
     paths: tuple[str, ...],
     db_url: str | None,
     json_path: str | None,
+    no_mask: bool,
     recognition: Recognition,
     lexicon_dir: Path | None,
 ) -> None:
@@ -234,74 +290,31 @@ def score(
         qc score samples/calls --json -
         qc score recordings/ manifest.csv --db postgresql://qc@dbhost/qc
     """
+    from qc.pipeline import score_inputs
+
     lexicon = _load(lexicon_dir)
+    store = _store(db_url)
+    json_out = JsonLines(json_path, mask=not no_mask)
+    to_stdout = json_path == "-"
+
+    def on_result(result: CallResult) -> None:
+        json_out.write(result)
+        if not to_stdout:
+            click.echo(_summary_line(result))
+
+    completed = False
     try:
-        store = Store(db_url)
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
-    files, recordings = _split_inputs(list(paths))
-    quiet = json_path == "-"
-    json_out: IO[str] | None = None
-    if json_path is not None:
-        try:
-            json_out = sys.stdout if quiet else open(json_path, "w", encoding="utf-8")  # noqa: SIM115
-        except OSError as err:
-            raise click.ClickException(f"cannot write {json_path}: {err.strerror}") from None
-    progress = _Progress(len(files), "scoring")
-    audio_failures: list[str] = []
-
-    def emit(r: CallResult) -> None:
-        if json_out is not None:
-            json_out.write(json.dumps(result_to_dict(r), ensure_ascii=False) + "\n")
-        if not quiet:
-            click.echo(_summary_line(r))
-
-    def on_progress(outcome: Outcome) -> None:
-        if isinstance(outcome, Failure):
-            click.echo(f"error: {outcome}", err=True)
-        progress(outcome)
-
-    def fail(line: str) -> None:
-        audio_failures.append(line)
-        click.echo(f"error: {line}", err=True)
-
-    scored_audio = 0
-    try:
-        summary = run_batch(
-            files,
-            lexicon,
-            save=lambda items: store.save(items, lexicon.root),
-            emit=emit,
-            on_progress=on_progress,
-            jobs=recognition.jobs,
-        )
-        progress.close()
-        if recordings:
-            from qc.inspection.engine import Inspector
-
-            inspector = Inspector(lexicon)
-            for transcript in _recognise(recordings, recognition.options, recognition.name_pattern, lexicon.root, fail):
-                if not transcript.utterances:
-                    continue
-                result = inspector.score(transcript)
-                store.save([(transcript, result)], lexicon.root)
-                emit(result)
-                scored_audio += 1
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
+        summary = score_inputs(paths, lexicon, store, recognition, on_result, CONSOLE.failure, CONSOLE.progress)
+        completed = True
     finally:
-        progress.close()
+        CONSOLE.close()
+        json_out.close(ok=completed)
         store.close()
-        if json_out is not None and not quiet:
-            json_out.close()
-    failed = len(summary.failures) + len(audio_failures)
-    total = summary.scored + scored_audio
-    click.echo(
-        f"scored {total} call(s), {failed} failed; ruleset {lexicon.version}; "
-        f"stored in {store.engine.url.render_as_string(hide_password=True)}",
-        err=True,
+    failed = len(summary.failures)
+    log.info(
+        "scored %d call(s), %d failed; ruleset %s; stored in %s", summary.done, failed, lexicon.version, store.display()
     )
-    if failed or not total:
+    if failed or not summary.done:
         sys.exit(1)
 
 
@@ -316,12 +329,8 @@ def score(
 )
 @asr_options
 @lexicons_option
-def transcribe(
-    paths: tuple[str, ...],
-    out_dir: Path,
-    recognition: Recognition,
-    lexicon_dir: Path | None,
-) -> None:
+@library_errors
+def transcribe(paths: tuple[str, ...], out_dir: Path, recognition: Recognition, lexicon_dir: Path | None) -> None:
     """Transcribe recordings (files, folders or a manifest .csv) into SPEC transcripts in --out.
 
     Each recording is transcribed once: results are cached by audio content, model and settings,
@@ -332,42 +341,14 @@ def transcribe(
         qc transcribe recordings/ --out transcripts/
         qc transcribe manifest.csv --out transcripts/ --agent-channel right
     """
-    root = str(lexicon_dir or default_lexicon_dir())
-    _load(Path(root))
-    failures: list[str] = []
+    from qc.pipeline import transcribe_inputs
 
-    def fail(line: str) -> None:
-        failures.append(line)
-        click.echo(f"error: {line}", err=True)
-
-    written = 0
-    try:
-        for transcript in _recognise(list(paths), recognition.options, recognition.name_pattern, root, fail):
-            write_transcript(transcript, out_dir)
-            written += 1
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"wrote {written} transcript(s) to {out_dir}, {len(failures)} failed", err=True)
-    if failures or not written:
+    lexicon = _load(lexicon_dir)
+    summary = transcribe_inputs(paths, out_dir, lexicon, recognition, None, CONSOLE.failure, CONSOLE.progress)
+    CONSOLE.close()
+    log.info("wrote %d transcript(s) to %s, %d failed", summary.done, out_dir, len(summary.failures))
+    if summary.failures or not summary.done:
         sys.exit(1)
-
-
-def _month(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise click.BadParameter(f"{value!r} is not a month like 2026-11")
-    return value
-
-
-month_option = click.option(
-    "--month",
-    required=True,
-    callback=lambda _c, _p, v: _month(v),
-    metavar="YYYY-MM",
-    help="The month of the calls (by started_at).",
-)
-mask_option = click.option(
-    "--no-mask", is_flag=True, help="Do not mask customers' phone, ID and card numbers and addresses in the output."
-)
 
 
 @cli.group()
@@ -388,6 +369,7 @@ def report() -> None:
 @db_option
 @mask_option
 @lexicons_option
+@library_errors
 def report_monthly(
     month: str, out_path: Path, agent: str | None, db_url: str | None, no_mask: bool, lexicon_dir: Path | None
 ) -> None:
@@ -397,32 +379,12 @@ def report_monthly(
     Example:
         qc report monthly --month 2026-11 --out 2026-11.xlsx
     """
-    from qc.reports.write import write_monthly_csv, write_monthly_xlsx
-    from qc.reports.monthly import build_monthly
-    from qc.store import load_month, previous_month
+    from qc.pipeline import monthly_report
 
-    suffix = out_path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
-        raise click.BadParameter("--out must end in .xlsx or .csv", param_hint="--out")
-    lexicon_obj = _load(lexicon_dir)
-    try:
-        store = Store(db_url)
-        calls, hits = load_month(store, month, agent)
-        if calls.empty:
-            raise click.ClickException(
-                f"no scored calls for {month}{' and agent ' + agent if agent else ''} in "
-                f"{store.engine.url.render_as_string(hide_password=True)}; nothing written"
-            )
-        previous, _ = load_month(store, previous_month(month), agent)
-        built = build_monthly(month, calls, hits, previous, lexicon_obj.scorecard.pass_mark, mask=not no_mask)
-        if suffix == ".xlsx":
-            write_monthly_xlsx(built, out_path)
-            extra = ""
-        else:
-            extra = f" and {write_monthly_csv(built, out_path)}"
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{month}: {len(calls)} call(s), {len(built.summary)} agent(s) → {out_path}{extra}", err=True)
+    lexicon = _load(lexicon_dir)
+    written = monthly_report(_store(db_url), month, out_path, lexicon.scorecard.pass_mark, agent, mask=not no_mask)
+    also = f" and {written.also}" if written.also else ""
+    log.info("%s: %d call(s), %d agent(s) → %s%s", month, written.rows, written.agents, written.path, also)
 
 
 @cli.command()
@@ -440,6 +402,7 @@ def report_monthly(
 )
 @db_option
 @mask_option
+@library_errors
 def examples(
     category: str | None,
     rule: str | None,
@@ -456,19 +419,10 @@ def examples(
     Example:
         qc examples --category banned --month 2026-11 --out banned.html
     """
-    from qc.reports.examples import build_examples
-    from qc.reports.examples_write import write_examples
-    from qc.store import load_hits
+    from qc.pipeline import examples_report
 
-    try:
-        store = Store(db_url)
-        rows = load_hits(store, category, rule, agent, month, limit)
-        if not rows:
-            raise click.ClickException("no stored hits match these filters; nothing written")
-        write_examples(build_examples(rows, mask=not no_mask), out_path)
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{len(rows)} example(s) → {out_path}", err=True)
+    written = examples_report(_store(db_url), out_path, category, rule, agent, month, limit, mask=not no_mask)
+    log.info("%d example(s) → %s", written.rows, written.path)
 
 
 @cli.command()
@@ -487,6 +441,7 @@ def examples(
 )
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @db_option
+@library_errors
 def sample(
     month: str, per_agent: int, random_share: float, seed: int, out_path: Path, agent: str | None, db_url: str | None
 ) -> None:
@@ -496,44 +451,10 @@ def sample(
     Example:
         qc sample --month 2026-11 --per-agent 5 --out listen-2026-11.xlsx
     """
-    import pandas as pd
+    from qc.pipeline import sample_report
 
-    from qc.reports.write import atomic_output, write_csv
-    from qc.reports.sampling import sample_calls
-    from qc.store import load_month
-
-    if out_path.suffix.lower() not in (".csv", ".xlsx"):
-        raise click.BadParameter("--out must end in .csv or .xlsx", param_hint="--out")
-    try:
-        calls, _ = load_month(Store(db_url), month, agent)
-        if calls.empty:
-            raise click.ClickException(f"no scored calls for {month}; nothing written")
-        picked = sample_calls(calls, per_agent, random_share, seed)
-        table = pd.DataFrame(
-            {
-                "序号": range(1, len(picked) + 1),
-                "工号": picked["agent_id"],
-                "姓名": picked["name"],
-                "通话编号": picked["call_id"],
-                "通话时间": picked["started_at"],
-                "得分": picked["score"],
-                "致命项": picked["veto"].map({True: "是", False: "否"}),
-                "抽样原因": picked["reason"],
-                "录音": picked["audio"],
-                "复听结论": "",
-                "复听人": "",
-            }
-        )
-        if out_path.suffix.lower() == ".csv":
-            write_csv(table, out_path)
-        else:
-            with atomic_output(out_path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-                table.to_excel(writer, sheet_name="复听清单", index=False)
-                writer.sheets["复听清单"].freeze_panes(1, 0)
-                writer.sheets["复听清单"].set_column(0, 10, 14)
-    except QCError as err:
-        raise click.ClickException(str(err)) from None
-    click.echo(f"{len(table)} call(s) to listen to → {out_path}", err=True)
+    written = sample_report(_store(db_url), month, out_path, per_agent, random_share, seed, agent)
+    log.info("%d call(s) to listen to → %s", written.rows, written.path)
 
 
 @cli.group()
@@ -555,10 +476,9 @@ def lexicon_check(lexicon_dir: Path | None) -> None:
     root = lexicon_dir or default_lexicon_dir()
     lex, problems = check_lexicon(root)
     for problem in problems:
-        click.echo(str(problem), err=True)
-    if problems:
-        raise click.ClickException(f"{len(problems)} problem(s) in {root}")
-    assert lex is not None
+        CONSOLE.write(str(problem))
+    if problems or lex is None:
+        raise _fail(f"{len(problems)} problem(s) in {root}")
     examples = sum(len(r.examples_hit) + len(r.examples_miss) for r in lex.rules)
     click.echo(f"OK: {len(lex.rules)} rules, {examples} examples pass; ruleset {lex.version} ({root})")
 

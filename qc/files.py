@@ -60,3 +60,42 @@ def write_text_atomic(path: str | Path, text: str, make_parents: bool = False) -
     with atomic_output(path, make_parents) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+class AtomicTextFile:
+    """A text file written line by line under a temporary name, renamed into place by ``commit``.
+
+    For outputs that stream (JSON Lines of a long batch): a run that fails half-way leaves no
+    half-written file behind, and a full disk is one OutputError naming the file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._context = atomic_output(self.path)
+        tmp = self._context.__enter__()
+        try:
+            self._file = open(tmp, "w", encoding="utf-8")  # noqa: SIM115 - closed in commit/discard
+        except OSError as err:
+            self._context.__exit__(type(err), err, err.__traceback__)
+            raise OutputError(f"cannot write {self.path}: {describe_os_error(err)}") from None
+
+    def write(self, text: str) -> None:
+        try:
+            self._file.write(text)
+        except OSError as err:
+            self.discard()
+            raise OutputError(f"cannot write {self.path}: {describe_os_error(err)}") from None
+
+    def commit(self) -> None:
+        try:
+            self._file.close()
+        except OSError as err:
+            self.discard()
+            raise OutputError(f"cannot write {self.path}: {describe_os_error(err)}") from None
+        self._context.__exit__(None, None, None)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(Exception):
+            self._context.__exit__(OSError, OSError("discarded"), None)

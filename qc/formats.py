@@ -10,13 +10,21 @@ import json
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from qc.errors import InputError
+from qc.files import describe_os_error
 from qc.schema import SPEAKERS, CallResult, Check, Transcript, Utterance
+from qc.text.mask import mask_text
+
+# Limits on one input, so that one absurd file cannot stall or bloat a batch. A real turn is at most
+# a few hundred characters (Whisper's segments are ≤ 30 s); an eight-hour call is ~120,000.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UTTERANCE_CHARS = 5_000
+MAX_CALL_CHARS = 500_000
 
 _TOP_KEYS = {"call_id", "agent_id", "agent_name", "started_at", "utterances", "audio", "asr", "roles", "team"}
 
@@ -48,9 +56,14 @@ def read_transcript(path: str | Path) -> Transcript:
     """Load and validate one transcript file."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                str(path), f"file is {size / 1e6:.0f} MB; a transcript may be at most {MAX_FILE_BYTES // 2**20} MB"
+            )
         raw = path.read_bytes()
     except OSError as err:
-        raise InputError(str(path), f"cannot read file ({err.strerror})") from None
+        raise InputError(str(path), f"cannot read file ({describe_os_error(err)})") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -59,11 +72,33 @@ def read_transcript(path: str | Path) -> Transcript:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(str(path), f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
-    return transcript_from_dict(data, str(path))
+    transcript = transcript_from_dict(data, str(path))
+    if transcript.audio and not Path(transcript.audio).is_absolute():
+        # A recording named relative to the transcript file is stored as an absolute path, so
+        # exports run from any other folder still find it.
+        return replace(transcript, audio=str((path.parent / transcript.audio).resolve()))
+    return transcript
+
+
+# Longest identifiers the database keeps (and a person can read in a sheet); agent names likewise.
+_MAX_FIELD_CHARS = {"call_id": 128, "agent_id": 64, "agent_name": 100, "started_at": 40}
+# Characters no database column or spreadsheet takes: NUL and lone surrogates (broken UTF-16 in JSON
+# escapes). Found here, one input fails with its field named; found by PostgreSQL, a batch would.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str, field: str, where: str) -> str:
+    bad = _UNSTORABLE.search(text)
+    if bad:
+        what = "a NUL character" if bad.group() == "\x00" else f"invalid Unicode (lone surrogate {bad.group()!a})"
+        raise InputError(where, f"{field} contains {what} at position {bad.start()}")
+    return text
 
 
 def _text_field(data: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:
     value = data.get(key)
+    if isinstance(value, str):
+        value = value.strip()
     if value is None or value == "":
         if required:
             raise InputError(where, f"'{key}' is missing")
@@ -72,7 +107,10 @@ def _text_field(data: Mapping[str, Any], key: str, where: str, required: bool) -
         value = str(value)
     if not isinstance(value, str):
         raise InputError(where, f"'{key}' must be text, got {type(value).__name__}")
-    return value.strip()
+    limit = _MAX_FIELD_CHARS.get(key)
+    if limit is not None and len(value) > limit:
+        raise InputError(where, f"'{key}' is {len(value)} characters long; at most {limit} are allowed")
+    return _storable(value, f"'{key}'", where)
 
 
 def _time_field(u: Mapping[str, Any], key: str, where: str, index: int) -> float | None:
@@ -96,6 +134,7 @@ def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
     if not utts_raw:
         raise InputError(where, "'utterances' is empty: nothing to score")
     utterances = []
+    total_chars = 0
     for i, u in enumerate(utts_raw):
         if type(u) is not dict:
             raise InputError(where, f"utterances[{i}] must be an object, got {type(u).__name__}")
@@ -105,6 +144,16 @@ def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
         text = u.get("text")
         if type(text) is not str:
             raise InputError(where, f"utterances[{i}].text must be text, got {type(text).__name__}")
+        if len(text) > MAX_UTTERANCE_CHARS:
+            raise InputError(
+                where,
+                f"utterances[{i}].text is {len(text):,} characters; the limit is {MAX_UTTERANCE_CHARS:,} per utterance "
+                "(split the turn into sentences or time segments)",
+            )
+        _storable(text, f"utterances[{i}].text", where)
+        total_chars += len(text)
+        if total_chars > MAX_CALL_CHARS:
+            raise InputError(where, f"the call's text exceeds {MAX_CALL_CHARS:,} characters; split the recording")
         start, end = u.get("start"), u.get("end")
         # Fast path for the usual case (plain non-negative numbers); anything else gets the full check.
         if not (type(start) is float or start is None) or (start is not None and not 0 <= start < _INF):
@@ -129,7 +178,7 @@ def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
         agent_id=agent_id,  # type: ignore[arg-type]
         utterances=tuple(utterances),
         agent_name=_text_field(data, "agent_name", where, False),
-        started_at=_text_field(data, "started_at", where, False),
+        started_at=_started_at(data, where),
         source=where,
         audio=data.get("audio") if isinstance(data.get("audio"), str) else None,
         asr=data.get("asr") if isinstance(data.get("asr"), dict) else None,
@@ -138,6 +187,16 @@ def transcript_from_dict(data: Any, where: str = "<transcript>") -> Transcript:
 
 
 _INF = float("inf")
+
+
+def _started_at(data: Mapping[str, Any], where: str) -> str | None:
+    value = _text_field(data, "started_at", where, False)
+    if value is None:
+        return None
+    try:
+        return parse_started_at(value)
+    except ValueError as err:
+        raise InputError(where, str(err)) from None
 
 
 def _opt_float(value: Any) -> float | None:
@@ -165,8 +224,17 @@ def checks_to_dict(checks: Mapping[str, Check]) -> dict[str, dict[str, Any]]:
     return {name: {"ok": c.ok, "utterance": c.utterance, **c.detail} for name, c in checks.items()}
 
 
-def result_to_dict(r: CallResult) -> dict[str, Any]:
-    """The SPEC §2 form: one JSON object per call."""
+def result_to_dict(r: CallResult, mask: bool = False) -> dict[str, Any]:
+    """The SPEC §2 form: one JSON object per call.
+
+    ``mask``: customers' phone, ID and card numbers and street addresses in the hits' quoted text
+    and context are replaced by asterisks — the default of every output a person reads
+    (``qc score --json`` included); the database keeps the words as said.
+    """
+    hits = [asdict(h) for h in r.hits]
+    if mask:
+        for h in hits:
+            h["text"], h["context"] = mask_text(h["text"]), mask_text(h["context"])
     return {
         "call_id": r.call_id,
         "agent_id": r.agent_id,
@@ -177,7 +245,7 @@ def result_to_dict(r: CallResult) -> dict[str, Any]:
         "veto": r.veto,
         "checks": checks_to_dict(r.checks),
         "polite": {"count": r.polite_count, "terms": dict(r.polite_terms)},
-        "hits": [asdict(h) for h in r.hits],
+        "hits": hits,
         "warnings": list(r.warnings),
         "source": r.source,
     }

@@ -1,110 +1,465 @@
-"""Score many transcript files: parallel workers, a progress callback, failures kept per file.
+"""The pipeline: route inputs, transcribe recordings, inspect, store in batches, report failures.
 
-A bad file never stops the batch: it becomes a ``Failure`` (file + reason) and every other call
-is still scored and stored. Results are committed every ``commit_every`` calls, so a killed batch
-keeps what it committed and a re-run replaces rather than duplicates.
+Each CLI command is one call here (``score_inputs``, ``transcribe_inputs``); the console and
+scripts call the same functions. Guarantees, whatever the input:
+- a bad input is one ``Failure`` (file + reason) and every other input is still processed;
+- two inputs with the same call_id in one run: the first is kept, the second is a failure naming
+  both files (a silent replace once made an agent vanish from the database);
+- a result is reported to the caller only after the transaction that stored it committed, so what
+  the user sees printed is what the database holds;
+- workers hand back plain data (qc.workers), so a crashed or failing worker costs its inputs only.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qc.inspection.engine import Inspector
-from qc.errors import InputError, QCError
-from qc.inspection.lexicon import Lexicon, load_lexicon
-from qc.schema import CallResult, Transcript
+from qc.errors import Failure, InputError, OutputError, StoreError
 from qc.formats import read_transcript
+from qc.inspection.engine import Inspector
+from qc.inspection.lexicon import Lexicon, load_lexicon
+from qc.inspection.rules import ScriptRule
+from qc.schema import CallResult, Transcript
+from qc.speech.audio import AUDIO_SUFFIXES
+from qc.speech.recordings import DEFAULT_NAME_PATTERN, CallMeta, read_manifest, resolve_recordings
+from qc.speech.transcribe import CallTranscriber, TranscribeOptions, write_transcript
+from qc.store import Store
+from qc.workers import Task, run_in_workers
+
+log = logging.getLogger(__name__)
+
+MANIFEST_SUFFIX = ".csv"
+TRANSCRIPT_SUFFIX = ".json"
+# Below this many transcripts, starting worker processes costs more than it saves.
+PARALLEL_FROM = 200
+
+Scored = tuple[Transcript, CallResult]
 
 
 @dataclass(frozen=True, slots=True)
-class Failure:
-    path: str
-    reason: str
+class Recognition:
+    """How recordings are turned into transcripts: recogniser options, file-name pattern, workers."""
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-Outcome = tuple[Transcript, CallResult] | Failure
-
-_worker_inspector: Inspector | None = None
+    options: TranscribeOptions = field(default_factory=TranscribeOptions)
+    name_pattern: str = DEFAULT_NAME_PATTERN
+    jobs: int | None = None
 
 
-def _init_worker(lexicon_root: str) -> None:
-    global _worker_inspector
-    _worker_inspector = Inspector(load_lexicon(lexicon_root))
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What the paths named on the command line hold."""
 
-
-def score_file(inspector: Inspector, path: Path) -> Outcome:
-    """Read and score one transcript file; any input problem becomes a Failure."""
-    try:
-        transcript = read_transcript(path)
-        return transcript, inspector.score(transcript)
-    except InputError as err:
-        return Failure(err.path, err.reason)
-    except QCError as err:
-        return Failure(str(path), str(err))
-
-
-def _score_chunk(paths: list[str]) -> list[Outcome]:
-    assert _worker_inspector is not None
-    return [score_file(_worker_inspector, Path(p)) for p in paths]
-
-
-def _chunks(items: list[Path], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield [str(p) for p in items[i : i + size]]
-
-
-def score_files(paths: Iterable[Path], lexicon: Lexicon, jobs: int | None = None) -> Iterator[Outcome]:
-    """Yield one outcome per input file, in input order. ``jobs``: worker processes (default: cores)."""
-    items = list(paths)
-    jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(items) < 200:
-        inspector = Inspector(lexicon)
-        for path in items:
-            yield score_file(inspector, path)
-        return
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(lexicon.root,)) as pool:
-        for chunk in pool.map(_score_chunk, _chunks(items, 100)):
-            yield from chunk
+    transcripts: tuple[Path, ...]
+    recordings: tuple[CallMeta, ...]
+    failures: tuple[Failure, ...]
 
 
 @dataclass
 class BatchSummary:
-    scored: int = 0
+    """What a run did: counts for the closing line, every failure for the exit status."""
+
+    done: int = 0
     failures: list[Failure] = field(default_factory=list)
 
 
-def run_batch(
-    paths: Iterable[Path],
+def collect_inputs(paths: Iterable[str | Path], name_pattern: str = DEFAULT_NAME_PATTERN) -> Inputs:
+    """Transcript files, recordings (with their metadata) and the problems found on the way.
+
+    A folder is searched recursively for ``.json`` transcripts and recordings; a ``.csv`` is a
+    manifest of recordings. A missing path, or a folder with nothing to process, is a failure with
+    its reason (never a silent exit 1). The same file named twice is processed once.
+    """
+    transcripts: list[Path] = []
+    audio: list[str] = []
+    failures: list[Failure] = []
+    metas: list[CallMeta] = []
+    for raw in paths:
+        path = Path(raw)
+        suffix = path.suffix.lower()
+        if suffix == MANIFEST_SUFFIX:
+            for entry in read_manifest(path):
+                (failures.append(entry.failure()) if isinstance(entry, InputError) else metas.append(entry))
+        elif path.is_dir():
+            found = sorted(q for q in path.rglob("*") if q.is_file() and _wanted(q))
+            if not found:
+                failures.append(Failure(str(path), "no transcripts (.json) or recordings (.wav, .mp3…) in this folder"))
+            transcripts += [q for q in found if q.suffix.lower() == TRANSCRIPT_SUFFIX]
+            audio += [str(q) for q in found if q.suffix.lower() in AUDIO_SUFFIXES]
+        elif not path.exists():
+            failures.append(Failure(str(path), "no such file or folder"))
+        elif suffix in AUDIO_SUFFIXES:
+            audio.append(str(path))
+        else:
+            transcripts.append(path)
+    for entry in resolve_recordings(audio, name_pattern):
+        (failures.append(entry.failure()) if isinstance(entry, InputError) else metas.append(entry))
+    return Inputs(tuple(_unique_paths(transcripts)), tuple(_unique_metas(metas)), tuple(failures))
+
+
+def _wanted(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return (suffix == TRANSCRIPT_SUFFIX or suffix in AUDIO_SUFFIXES) and not path.name.startswith(".")
+
+
+def _unique_paths(paths: list[Path]) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for p in paths:
+        key = p.resolve()
+        if key not in seen:
+            seen.add(key)
+            yield p
+
+
+def _unique_metas(metas: list[CallMeta]) -> Iterator[CallMeta]:
+    seen: set[tuple[str, str]] = set()
+    for m in metas:
+        key = (str(Path(m.path).resolve()), m.call_id)
+        if key not in seen:
+            seen.add(key)
+            yield m
+
+
+def protected_terms(lexicon: Lexicon) -> tuple[list[str], list[str]]:
+    """(words the recogniser's homophone correction protects, company names), from the lexicon:
+    the company names, ``asr.yaml``'s domain words, and the script lines' literals (≥ 4 characters).
+    Never a banned phrase: correction must not be able to create a violation."""
+    terms = list(lexicon.settings.company) + list(lexicon.asr_terms)
+    for rule in lexicon.rules:
+        if isinstance(rule, ScriptRule):
+            terms += [lit for p in rule.patterns for lit in p.literals if len(lit) >= 4]
+    return sorted(set(terms)), list(lexicon.settings.company)
+
+
+class DuplicateGuard:
+    """The first input with a call_id wins; a later one is a failure naming both files."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, str] = {}
+
+    def check(self, call_id: str, source: str) -> Failure | None:
+        earlier = self.first.setdefault(call_id, source)
+        if earlier == source:
+            return None
+        return Failure(source, f"duplicate call_id {call_id!r}: {earlier} has it too; kept that one, skipped this one")
+
+
+def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -> list[CallMeta]:
+    """Recordings with a call_id already seen are failures before any time is spent on them."""
+    guard = DuplicateGuard()
+    kept = []
+    for meta in metas:
+        duplicate = guard.check(meta.call_id, str(Path(meta.path).resolve()))
+        if duplicate is None:
+            kept.append(meta)
+        else:
+            fail(duplicate)
+    return kept
+
+
+# --- worker tasks (module-level functions, so they pickle by name) -------------------------------
+
+
+def _setup_scoring(lexicon_root: str) -> Inspector:
+    return Inspector(load_lexicon(lexicon_root))
+
+
+def _score_file(inspector: object, path: Path) -> Scored:
+    assert isinstance(inspector, Inspector)
+    transcript = read_transcript(path)
+    return transcript, inspector.score(transcript)
+
+
+def _setup_recognition(
+    options: TranscribeOptions, lexicon_root: str, score: bool
+) -> tuple[CallTranscriber, Inspector | None]:
+    lexicon = load_lexicon(lexicon_root)
+    terms, company = protected_terms(lexicon)
+    return CallTranscriber(options, terms, company), Inspector(lexicon) if score else None
+
+
+def _recognise(state: object, meta: CallMeta) -> Scored | Transcript:
+    transcriber, inspector = state  # type: ignore[misc]
+    transcript = transcriber.transcribe(meta)
+    if inspector is None:
+        return transcript
+    if not transcript.utterances:
+        raise InputError(meta.path, "no speech found (silent recording); nothing to score")
+    return transcript, inspector.score(transcript)
+
+
+def _name_path(path: Path) -> str:
+    return str(path)
+
+
+def _name_meta(meta: CallMeta) -> str:
+    return meta.path
+
+
+def _per_worker(recognition: Recognition, count: int) -> tuple[TranscribeOptions, int]:
+    """Worker count and the threads each gets, so that together they use every core once."""
+    cores = os.cpu_count() or 1
+    jobs = max(1, min(recognition.jobs or cores, count))
+    threads = max(1, cores // jobs)
+    options = recognition.options
+    return replace(options, asr=replace(options.asr, cpu_threads=threads)), jobs
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def score_inputs(
+    paths: Sequence[str | Path],
     lexicon: Lexicon,
-    save: Callable[[list[tuple[Transcript, CallResult]]], object] | None = None,
-    emit: Callable[[CallResult], None] | None = None,
-    on_progress: Callable[[Outcome], None] | None = None,
-    jobs: int | None = None,
+    store: Store,
+    recognition: Recognition | None = None,
+    on_result: Callable[[CallResult], None] | None = None,
+    on_failure: Callable[[Failure], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
     commit_every: int = 200,
 ) -> BatchSummary:
-    """Score, store in batches, emit each result; never stops on a bad input."""
+    """Score transcripts and recordings and store every result (``qc score``).
+
+    ``on_result`` sees each result once it is stored; ``on_failure`` each failure as it happens;
+    ``on_progress(stage, done, total)`` drives a progress display. A database error stops the
+    batch (raised as StoreError after everything stored so far is committed and reported).
+    """
+    recognition = recognition or Recognition()
     summary = BatchSummary()
-    pending: list[tuple[Transcript, CallResult]] = []
-    for outcome in score_files(paths, lexicon, jobs):
-        if isinstance(outcome, Failure):
-            summary.failures.append(outcome)
-        else:
-            pending.append(outcome)
-            summary.scored += 1
-            if emit is not None:
-                emit(outcome[1])
-            if save is not None and len(pending) >= commit_every:
-                save(pending)
-                pending = []
-        if on_progress is not None:
-            on_progress(outcome)
-    if save is not None and pending:
-        save(pending)
+
+    def fail(failure: Failure) -> None:
+        summary.failures.append(failure)
+        if on_failure is not None:
+            on_failure(failure)
+
+    inputs = collect_inputs(paths, recognition.name_pattern)
+    for failure in inputs.failures:
+        fail(failure)
+    guard = DuplicateGuard()
+    pending: list[Scored] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        for stored in save_batch(store, pending, lexicon.root, fail):
+            summary.done += 1
+            if on_result is not None:
+                on_result(stored[1])
+        pending.clear()
+
+    def take(outcomes: Iterator[Scored | Failure], stage: str, total: int) -> None:
+        for done, outcome in enumerate(outcomes, start=1):
+            if isinstance(outcome, Failure):
+                fail(outcome)
+            else:
+                transcript = outcome[0]
+                duplicate = guard.check(transcript.call_id, transcript.source or "?")
+                if duplicate is not None:
+                    fail(duplicate)
+                else:
+                    pending.append(outcome)
+                    if len(pending) >= commit_every:
+                        flush()
+            if on_progress is not None:
+                on_progress(stage, done, total)
+        flush()
+
+    transcripts = inputs.transcripts
+    if transcripts:
+        task: Task[Path, Scored] = Task(_setup_scoring, (lexicon.root,), _score_file, _name_path)
+        jobs = recognition.jobs if len(transcripts) >= PARALLEL_FROM else 1
+        take(run_in_workers(task, transcripts, jobs), "scoring", len(transcripts))  # type: ignore[arg-type]
+    recordings = _first_of_each(inputs.recordings, fail)
+    if recordings:
+        options, jobs = _per_worker(recognition, len(recordings))
+        rtask: Task[CallMeta, Scored] = Task(_setup_recognition, (options, lexicon.root, True), _recognise, _name_meta)
+        log.info("transcribing %d recording(s) with %d worker(s)", len(recordings), jobs)
+        take(run_in_workers(rtask, recordings, jobs), "transcribing", len(recordings))  # type: ignore[arg-type]
     return summary
+
+
+def save_batch(store: Store, batch: list[Scored], lexicon_root: str, fail: Callable[[Failure], None]) -> list[Scored]:
+    """Store a batch in one transaction; returns what was stored.
+
+    If the batch is refused, each call is tried on its own, so one call the database will not take
+    is a failure of that call alone. If none can be stored the database itself is the problem
+    (disk full, connection lost): the error is raised and the batch stops.
+    """
+    try:
+        store.save(batch, lexicon_root)
+        return batch
+    except StoreError as err:
+        if len(batch) == 1:
+            raise
+        log.warning("storing a batch of %d failed (%s); storing one by one", len(batch), err)
+        first_error = err
+    stored = []
+    errors = []
+    for item in batch:
+        try:
+            store.save([item], lexicon_root)
+            stored.append(item)
+        except StoreError as err:
+            errors.append((item, err))
+    if not stored:
+        raise first_error
+    for item, err in errors:
+        fail(Failure(item[0].source or item[0].call_id, f"not stored: {err}"))
+    return stored
+
+
+def transcribe_inputs(
+    paths: Sequence[str | Path],
+    out_dir: Path,
+    lexicon: Lexicon,
+    recognition: Recognition | None = None,
+    on_written: Callable[[Transcript, Path], None] | None = None,
+    on_failure: Callable[[Failure], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> BatchSummary:
+    """Transcribe recordings into SPEC §1 files in ``out_dir`` (``qc transcribe``).
+
+    The output folder is checked before any recording is transcribed, so an unwritable folder is
+    one OutputError, not an hour of recognition followed by one error per file.
+    """
+    recognition = recognition or Recognition()
+    summary = BatchSummary()
+
+    def fail(failure: Failure) -> None:
+        summary.failures.append(failure)
+        if on_failure is not None:
+            on_failure(failure)
+
+    check_writable(out_dir)
+    inputs = collect_inputs(paths, recognition.name_pattern)
+    for failure in inputs.failures:
+        fail(failure)
+    for path in inputs.transcripts:
+        fail(Failure(str(path), "not a recording (qc transcribe takes audio files, folders or a manifest .csv)"))
+    guard = DuplicateGuard()
+    recordings = _first_of_each(inputs.recordings, fail)
+    options, jobs = _per_worker(recognition, len(recordings))
+    task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon.root, False), _recognise, _name_meta)
+    total = len(recordings)
+    for done, outcome in enumerate(run_in_workers(task, recordings, jobs), start=1):
+        if isinstance(outcome, Failure):
+            fail(outcome)
+        else:
+            transcript: Transcript = outcome  # type: ignore[assignment]
+            duplicate = guard.check(transcript.call_id, transcript.source or "?")
+            if duplicate is not None:
+                fail(duplicate)
+            else:
+                written = write_transcript(transcript, out_dir)
+                summary.done += 1
+                if not transcript.utterances:
+                    fail(
+                        Failure(
+                            transcript.source or "?", "no speech found (silent recording); empty transcript written"
+                        )
+                    )
+                if on_written is not None:
+                    on_written(transcript, written)
+        if on_progress is not None:
+            on_progress("transcribing", done, total)
+    return summary
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written there; OutputError otherwise."""
+    probe = folder / f".qc-write-test-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        from qc.files import describe_os_error
+
+        raise OutputError(f"cannot write to {folder}: {describe_os_error(err)}") from None
+
+
+# --- reports over the stored results ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A report that was written: where, and how much it holds."""
+
+    path: Path
+    rows: int
+    agents: int = 0
+    also: Path | None = None
+
+
+def monthly_report(
+    store: Store, month: str, out_path: Path, pass_mark: float, agent: str | None = None, mask: bool = True
+) -> Written:
+    """The month's quality sheets (服务质量综合考评表) as .xlsx or .csv (``qc report monthly``)."""
+    from qc.errors import ReportError
+    from qc.reports.monthly import build_monthly
+    from qc.reports.write import write_monthly_csv, write_monthly_xlsx
+    from qc.store import load_month, previous_month
+
+    suffix = out_path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ReportError(f"{out_path}: the monthly report is written as .xlsx or .csv")
+    calls, hits = load_month(store, month, agent)
+    if calls.empty:
+        who = f" and agent {agent}" if agent else ""
+        raise ReportError(f"no scored calls for {month}{who} in {store.display()}; nothing written")
+    previous, _ = load_month(store, previous_month(month), agent)
+    built = build_monthly(month, calls, hits, previous, pass_mark, mask=mask)
+    if suffix == ".xlsx":
+        write_monthly_xlsx(built, out_path)
+        return Written(out_path, len(calls), len(built.summary))
+    also = write_monthly_csv(built, out_path)
+    return Written(out_path, len(calls), len(built.summary), Path(also))
+
+
+def examples_report(
+    store: Store,
+    out_path: Path,
+    category: str | None = None,
+    rule: str | None = None,
+    agent: str | None = None,
+    month: str | None = None,
+    limit: int | None = 200,
+    mask: bool = True,
+) -> Written:
+    """Violation examples for trainers (``qc examples``): .html with clips, .xlsx, .csv or .jsonl."""
+    from qc.errors import ReportError
+    from qc.reports.examples import build_examples
+    from qc.reports.examples_write import write_examples
+    from qc.store import load_hits
+
+    rows = load_hits(store, category, rule, agent, month, limit)
+    if not rows:
+        raise ReportError("no stored hits match these filters; nothing written")
+    write_examples(build_examples(rows, mask=mask), out_path)
+    return Written(out_path, len(rows))
+
+
+def sample_report(
+    store: Store,
+    month: str,
+    out_path: Path,
+    per_agent: int = 5,
+    random_share: float = 0.4,
+    seed: int = 0,
+    agent: str | None = None,
+) -> Written:
+    """The calls inspectors should listen to (``qc sample``): vetoed and lowest first, then random."""
+    from qc.errors import ReportError
+    from qc.reports.sampling import sample_calls, write_sample
+    from qc.store import load_month
+
+    if out_path.suffix.lower() not in (".csv", ".xlsx"):
+        raise ReportError(f"{out_path}: the listening list is written as .csv or .xlsx")
+    calls, _ = load_month(store, month, agent)
+    if calls.empty:
+        raise ReportError(f"no scored calls for {month} in {store.display()}; nothing written")
+    picked = sample_calls(calls, per_agent, random_share, seed)
+    return Written(out_path, write_sample(picked, out_path))

@@ -85,9 +85,10 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """Result of a mandatory-line check (opening, closing…)."""
+    """Result of a mandatory-line check (opening, closing…). ``ok`` is None when the line could not
+    be checked (the recording was truncated before the end): neither passed nor failed."""
 
-    ok: bool
+    ok: bool | None
     utterance: int | None
     detail: dict[str, str] = field(default_factory=dict)
 

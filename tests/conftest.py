@@ -30,3 +30,11 @@ def lexicon_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "lexicons"
     shutil.copytree(LEXICONS, dest)
     return dest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No test reads or writes the user's own database: the default one lives in a temporary QC_HOME."""
+    import os
+
+    os.environ.setdefault("QC_HOME", str(tmp_path_factory.mktemp("qc-home")))

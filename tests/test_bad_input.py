@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from qc.cli import cli
 from qc.errors import InputError
-from qc.store import Store
 from qc.formats import read_transcript
+from qc.store import Store
 from tests.conftest import DATA, SAMPLES
 
 BAD = DATA / "bad"
@@ -77,7 +77,7 @@ def test_nonexistent_path_is_reported_and_others_scored(tmp_path):
     one = sorted(SAMPLES.glob("*.json"))[0]
     result = CliRunner().invoke(cli, ["score", str(tmp_path / "missing.json"), str(one), "--db", db])
     assert result.exit_code == 1
-    assert "missing.json: cannot read file" in result.stderr
+    assert "missing.json: no such file or folder" in result.stderr
     assert Store(db).count_calls() == 1
 
 

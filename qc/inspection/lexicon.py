@@ -22,6 +22,7 @@ from qc.inspection.scorecard import Scorecard, ScorecardError
 RULES_SCHEMA = "qc.rules/1"
 SYNONYMS_SCHEMA = "qc.synonyms/1"
 SETTINGS_SCHEMA = "qc.settings/1"
+ASR_SCHEMA = "qc.asr/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Lexicon:
     scorecard: Scorecard
     settings: Settings
     groups: Mapping[str, tuple[str, ...]]
+    asr_terms: tuple[str, ...] = ()
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -96,6 +98,9 @@ class _Loader:
         self.root = root
         self.problems: list[LexiconProblem] = []
         self.digest = hashlib.sha256()
+        # A rule file that could not be read hides its rules: the scorecard must not then report
+        # "not a rule id" for each of them (a follow-on error that points at the wrong file).
+        self.rules_incomplete = False
 
     def display(self, path: Path) -> str:
         try:
@@ -145,6 +150,25 @@ class _Loader:
             )
         return Settings(tuple(company))
 
+    def load_asr_terms(self) -> tuple[str, ...]:
+        """asr.yaml (optional): domain words the recogniser's homophone correction protects."""
+        path = self.root / "asr.yaml"
+        if not path.is_file():
+            return ()
+        data = self.read(path, ASR_SCHEMA) or {}
+        terms = data.get("terms") or []
+        if not isinstance(terms, list) or not all(isinstance(t, str) and t for t in terms):
+            self.problems.append(
+                LexiconProblem(self.display(path), "'terms' must be a list of words", data.get("__line__"))
+            )
+            return ()
+        unknown = set(data) - {"schema", "terms", "__line__"}
+        if unknown:
+            self.problems.append(
+                LexiconProblem(self.display(path), f"unknown key(s) {sorted(unknown)}", data.get("__line__"))
+            )
+        return tuple(terms)
+
     def load_groups(self, settings: Settings) -> dict[str, tuple[str, ...]]:
         path = self.root / "synonyms.yaml"
         data = self.read(path, SYNONYMS_SCHEMA) or {}
@@ -176,6 +200,7 @@ class _Loader:
         for path in files:
             data = self.read(path, RULES_SCHEMA)
             if data is None:
+                self.rules_incomplete = True
                 continue
             display = self.display(path)
             specs = data.get("rules")
@@ -211,7 +236,8 @@ class _Loader:
         try:
             return cls.from_spec(_strip_lines_keep_top(spec), groups, display)
         except RuleSpecError as err:
-            self.problems.append(LexiconProblem(display, str(err), line, rid))
+            self.problems.extend(LexiconProblem(display, message, line, rid) for message in err.messages)
+            self.rules_incomplete = True
             return None
 
     def load_scorecard(self, rules: list[Rule]) -> Scorecard:
@@ -220,7 +246,8 @@ class _Loader:
         if data is None:
             return Scorecard.default()
         try:
-            return Scorecard.from_spec(_strip_lines(data), {r.info.id for r in rules if r.kind != "polite"})
+            known = None if self.rules_incomplete else {r.info.id for r in rules if r.kind != "polite"}
+            return Scorecard.from_spec(_strip_lines(data), known)
         except ScorecardError as err:
             self.problems.append(LexiconProblem(self.display(path), str(err), data.get("__line__")))
             return Scorecard.default()
@@ -241,6 +268,7 @@ def load_lexicon(root: str | Path) -> Lexicon:
     groups = loader.load_groups(settings)
     rules = loader.load_rules(groups)
     scorecard = loader.load_scorecard(rules)
+    asr_terms = loader.load_asr_terms()
     if loader.problems:
         raise LexiconError(loader.problems)
-    return Lexicon(str(root), loader.digest.hexdigest()[:12], tuple(rules), scorecard, settings, groups)
+    return Lexicon(str(root), loader.digest.hexdigest()[:12], tuple(rules), scorecard, settings, groups, asr_terms)

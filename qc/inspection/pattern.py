@@ -23,9 +23,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qc.text.normalize import normalize_pattern_text
+from qc.text.numbers import DIGIT_RUN
 
 _SPECIAL = set("[]()|{}*#")
-DIGITS_RE = "[0-9〇零幺一二两三四五六七八九]+"
+DIGITS_RE = DIGIT_RUN
 
 
 class PatternError(ValueError):

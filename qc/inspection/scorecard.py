@@ -40,7 +40,8 @@ class Scorecard:
         return cls(100.0, 0.0, 60.0, 0.0, {c: CategoryPrice(0.0, None) for c in CATEGORIES}, {}, frozenset())
 
     @classmethod
-    def from_spec(cls, data: Mapping[str, Any], rule_ids: set[str]) -> Scorecard:
+    def from_spec(cls, data: Mapping[str, Any], rule_ids: set[str] | None) -> Scorecard:
+        """Validate scorecard.yaml; ``rule_ids`` None skips the rule-id cross-check (rules failed to load)."""
         allowed = {"schema", "base", "floor", "pass_mark", "veto_score", "categories", "rules", "veto"}
         unknown = set(data) - allowed
         if unknown:
@@ -73,7 +74,7 @@ class Scorecard:
             )
         rule_deductions = {}
         for rid, spec in (data.get("rules") or {}).items():
-            if rid not in rule_ids:
+            if rule_ids is not None and rid not in rule_ids:
                 raise ScorecardError(f"rules: {rid!r} is not a rule id in lexicons/rules")
             if not isinstance(spec, dict) or set(spec) != {"deduction"}:
                 raise ScorecardError(f"rules: {rid!r} must be {{deduction: N}}")
@@ -82,7 +83,7 @@ class Scorecard:
         if not isinstance(veto, list):
             raise ScorecardError("veto must be a list of rule ids")
         for rid in veto:
-            if rid not in rule_ids:
+            if rule_ids is not None and rid not in rule_ids:
                 raise ScorecardError(f"veto: {rid!r} is not a rule id in lexicons/rules")
         return cls(
             base,

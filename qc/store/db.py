@@ -6,114 +6,23 @@ half-stored; a batch commits as it goes, so a killed batch keeps every committed
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    create_engine,
-    delete,
-    event,
-    func,
-    inspect,
-    select,
-)
+from sqlalchemy import Table, create_engine, delete, event, func, inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from qc.config import database_url
 from qc.errors import StoreError
-from qc.schema import CallResult, Hit, Transcript
 from qc.formats import checks_to_dict, transcript_to_dict
-
-SCHEMA_VERSION = 1
-DEFAULT_URL = "sqlite:///qc.db"
-
-metadata = MetaData()
-
-meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
-
-rulesets = Table(
-    "rulesets",
-    metadata,
-    Column("version", String(32), primary_key=True),
-    Column("lexicon_root", Text),
-    Column("first_used_at", String(40), nullable=False),
-)
-
-agents = Table(
-    "agents",
-    metadata,
-    Column("agent_id", String(64), primary_key=True),
-    Column("agent_name", Text),
-    Column("team", Text),
-)
-
-calls = Table(
-    "calls",
-    metadata,
-    Column("call_id", String(128), primary_key=True),
-    Column("agent_id", String(64), ForeignKey("agents.agent_id"), nullable=False),
-    Column("agent_name", Text),
-    Column("started_at", String(40)),
-    Column("month", String(7)),
-    Column("source", Text),
-    Column("audio", Text),
-    Column("transcript", JSON, nullable=False),
-    Index("ix_calls_month_agent", "month", "agent_id"),
-)
-
-results = Table(
-    "results",
-    metadata,
-    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), primary_key=True),
-    Column("ruleset", String(32), ForeignKey("rulesets.version"), nullable=False),
-    Column("score", Float, nullable=False),
-    Column("veto", Boolean, nullable=False),
-    Column("polite_count", Integer, nullable=False),
-    Column("polite_terms", JSON, nullable=False),
-    Column("checks", JSON, nullable=False),
-    Column("warnings", JSON, nullable=False),
-    Column("scored_at", String(40), nullable=False),
-)
-
-hits = Table(
-    "hits",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False),
-    Column("seq", Integer, nullable=False),
-    Column("rule_id", String(64), nullable=False),
-    Column("category", String(32), nullable=False),
-    Column("name", Text, nullable=False),
-    Column("speaker", String(16), nullable=False),
-    Column("utterance", Integer),
-    Column("start", Float),
-    Column("end", Float),
-    Column("text", Text, nullable=False),
-    Column("context", Text, nullable=False),
-    Column("suggestion", Text),
-    Column("deduction", Float, nullable=False),
-    Column("veto", Boolean, nullable=False),
-    Column("detail", Text),
-    Column("source", Text),
-    Index("ix_hits_call", "call_id"),
-    Index("ix_hits_category_rule", "category", "rule_id"),
-)
+from qc.schema import CallResult, Hit, Transcript
+from qc.store.tables import SCHEMA_VERSION, agents, calls, hits, meta, metadata, results, rulesets
 
 
 def _call_row(t: Transcript) -> dict[str, Any]:
@@ -193,11 +102,34 @@ def _write(conn: Connection) -> Iterator[None]:
 
 
 def resolve_url(url: str | None) -> str:
-    """--db, else $QC_DB, else an embedded SQLite file qc.db here. postgresql:// uses psycopg 3."""
-    url = url or os.environ.get("QC_DB") or DEFAULT_URL
+    """--db, else the configured default (qc.config.database_url: $QC_DB, else qc.db in the user
+    data folder — never the current folder). postgresql:// uses psycopg 3."""
+    url = url or database_url()
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def one_line(err: BaseException) -> str:
+    """The driver's message without SQLAlchemy's background link or the driver's second lines."""
+    text = str(getattr(err, "orig", None) or err)
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _sqlite_folder(url: str, explicit: bool) -> None:
+    """Create the default database's folder; refuse a missing folder the user named."""
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return
+    if not database or database == ":memory:":
+        return
+    folder = Path(database).expanduser().resolve().parent
+    if folder.is_dir():
+        return
+    if explicit:
+        raise StoreError(f"cannot open database {url}: folder {folder} does not exist")
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 class Store:
@@ -208,15 +140,24 @@ class Store:
         try:
             self.engine: Engine = create_engine(self.url, future=True)
         except (ArgumentError, ImportError) as err:
-            raise StoreError(f"cannot use database URL {self.url!r}: {err}") from None
+            raise StoreError(f"cannot use database URL {self.url!r}: {one_line(err)}") from None
         if self.engine.dialect.name == "sqlite":
+            _sqlite_folder(self.url, explicit=url is not None)
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         try:
             self._prepare()
-        except OperationalError as err:
-            raise StoreError(f"cannot open database {self._display()}: {err.orig}") from None
+        except SQLAlchemyError as err:
+            self.engine.dispose()
+            reason = one_line(err)
+            if "file is not a database" in reason:
+                reason += " (this file is not a qc database; name another file)"
+            raise StoreError(f"cannot open database {self._display()}: {reason}") from None
         self._known_rulesets: set[str] = set()
+
+    def display(self) -> str:
+        """The URL without its password, for messages."""
+        return self._display()
 
     def _display(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -243,7 +184,7 @@ class Store:
             with self.engine.connect() as conn, _write(conn), conn.begin():
                 yield conn
         except SQLAlchemyError as err:
-            raise StoreError(f"database error in {self._display()}: {getattr(err, 'orig', err)}") from None
+            raise StoreError(f"database error in {self._display()}: {one_line(err)}") from None
 
     def save(self, items: Iterable[tuple[Transcript, CallResult]], lexicon_root: str | None = None) -> int:
         """Store (or replace) a batch of calls and their results in one transaction; returns the count.
@@ -312,110 +253,3 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def previous_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
-
-
-def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN201
-    """(calls, hits) of one month as pandas DataFrames; calls carry their result columns.
-
-    Read through the driver's cursor rather than SQLAlchemy's row processing: for a 300,000-call
-    month that is most of the report's reading time.
-    """
-    import json
-
-    query = (
-        select(
-            calls.c.call_id,
-            calls.c.agent_id,
-            calls.c.started_at,
-            calls.c.audio,
-            agents.c.agent_name.label("name"),
-            results.c.ruleset,
-            results.c.score,
-            results.c.veto,
-            results.c.polite_count,
-            results.c.checks,
-        )
-        .join(results, results.c.call_id == calls.c.call_id)
-        .join(agents, agents.c.agent_id == calls.c.agent_id)
-        .where(calls.c.month == month)
-        .order_by(calls.c.agent_id, calls.c.started_at, calls.c.call_id)
-    )
-    hit_query = (
-        select(
-            hits.c.call_id,
-            hits.c.seq,
-            hits.c.rule_id,
-            hits.c.category,
-            hits.c.name,
-            hits.c.start,
-            hits.c.text,
-            hits.c.suggestion,
-            hits.c.deduction,
-            hits.c.detail,
-        )
-        .join(calls, calls.c.call_id == hits.c.call_id)
-        .where(calls.c.month == month)
-        .order_by(hits.c.call_id, hits.c.seq)
-    )
-    if agent is not None:
-        query = query.where(calls.c.agent_id == agent)
-        hit_query = hit_query.where(calls.c.agent_id == agent)
-    try:
-        call_df = _frame(store, query)
-        hit_df = _frame(store, hit_query)
-    except (SQLAlchemyError, store.engine.dialect.dbapi.Error) as err:  # type: ignore[union-attr]
-        raise StoreError(f"cannot read {store._display()}: {getattr(err, 'orig', err)}") from None
-    call_df["veto"] = call_df["veto"].astype(bool)
-    call_df["checks"] = [json.loads(c) if isinstance(c, str) else c for c in call_df["checks"]]
-    return call_df, hit_df
-
-
-def _frame(store: Store, query: Any) -> Any:
-    import pandas as pd
-
-    sql = str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
-    raw = store.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
-    finally:
-        raw.close()
-
-
-def load_hits(
-    store: Store,
-    category: str | None = None,
-    rule: str | None = None,
-    agent: str | None = None,
-    month: str | None = None,
-    limit: int | None = None,
-) -> list[dict[str, Any]]:
-    """Stored hits with their call (and transcript), newest calls first, filtered as asked."""
-    query = (
-        select(hits, calls.c.agent_id, calls.c.started_at, calls.c.audio, calls.c.transcript, agents.c.agent_name)
-        .join(calls, calls.c.call_id == hits.c.call_id)
-        .join(agents, agents.c.agent_id == calls.c.agent_id)
-    )
-    if category:
-        query = query.where(hits.c.category == category)
-    if rule:
-        query = query.where(hits.c.rule_id == rule)
-    if agent:
-        query = query.where(calls.c.agent_id == agent)
-    if month:
-        query = query.where(calls.c.month == month)
-    query = query.order_by(calls.c.started_at.desc(), hits.c.call_id, hits.c.seq)
-    if limit:
-        query = query.limit(limit)
-    try:
-        with store.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(query).mappings()]
-    except SQLAlchemyError as err:
-        raise StoreError(f"cannot read {store._display()}: {getattr(err, 'orig', err)}") from None

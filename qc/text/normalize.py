@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import opencc
 
+from qc.text.numbers import CN_DIGIT_VALUES, CN_DIGITS
+
 # Runs of characters that never take part in a match: whitespace, punctuation, symbols, "_".
 # "\n" is kept: it separates the utterances of a call joined into one text, and no pattern
 # (nor a "*" gap, which is "." without DOTALL) can match across it.
@@ -26,8 +28,8 @@ UTTERANCE_BREAK = "\n"
 _SPACE_ONLY = re.compile(r"\s+")
 # Digits read one by one, as 工号 and phone numbers are (幺零二四, 一三八…). Three or more in a
 # row so that words like 一二线 or 三五 are left alone.
-_CN_DIGIT_RUN = re.compile(r"[〇零幺一二两三四五六七八九]{3,}")
-_CN_DIGITS = str.maketrans("〇零幺一二两三四五六七八九", "001122345678" + "9")
+_CN_DIGIT_RUN = re.compile(f"[{CN_DIGITS}]{{3,}}")
+_CN_DIGITS = str.maketrans(CN_DIGITS, CN_DIGIT_VALUES)
 
 
 def _width_and_case_table() -> dict[int, int]:

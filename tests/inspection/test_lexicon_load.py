@@ -110,3 +110,31 @@ def test_version_changes_with_content(lexicon_copy, lexicon):
     assert load_lexicon(lexicon_copy).version == lexicon.version
     _edit(lexicon_copy / "rules" / "filler.yaml", "patterns: ['搞定']", "patterns: ['搞定', '搞掂']")
     assert load_lexicon(lexicon_copy).version != lexicon.version
+
+
+@pytest.mark.issue(7)
+def test_a_yaml_error_is_reported_once_without_follow_on_errors(lexicon_copy):
+    banned = lexicon_copy / "rules" / "banned.yaml"
+    lines = banned.read_text(encoding="utf-8").splitlines()
+    lines[7] += " :["
+    banned.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, problems = check_lexicon(lexicon_copy)
+    assert len(problems) == 1, problems
+    assert "banned.yaml" in str(problems[0]) and "invalid YAML" in str(problems[0])
+
+
+@pytest.mark.issue(7)
+def test_every_bad_pattern_of_a_rule_is_reported(lexicon_copy):
+    banned = lexicon_copy / "rules" / "banned.yaml"
+    text = banned.read_text(encoding="utf-8")
+    start = text.index("patterns:", text.index("id: BAN-002"))
+    end = text.index("\n", start)
+    banned.write_text(
+        text[:start] + "patterns: ['找[领导', '(经理|主管', '{没有这个组}']" + text[end:], encoding="utf-8"
+    )
+    _, problems = check_lexicon(lexicon_copy)
+    messages = [str(p) for p in problems]
+    assert len(messages) == 3, messages
+    assert all("[BAN-002]" in m for m in messages)
+    assert any("找[领导" in m for m in messages) and any("(经理|主管" in m for m in messages)
+    assert any("没有这个组" in m for m in messages)

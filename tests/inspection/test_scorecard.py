@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qc.schema import CATEGORIES
 from qc.inspection.scorecard import price_findings
+from qc.schema import CATEGORIES
 from tests.helpers import agent_says, call
 
 

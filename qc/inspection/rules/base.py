@@ -1,19 +1,32 @@
-"""What every rule kind shares: its identity, its spec parsing, and the findings it reports."""
+"""What every rule kind shares: its identity, its spec parsing, the view of a call it reads, and the
+one shape of its answer.
+
+Every kind implements the ``Rule`` protocol: ``evaluate(view) -> Evaluation``. The engine calls
+each rule the same way and merges what comes back (findings, mandatory-line checks, polite-term
+counts); it never asks which class a rule is. Adding a kind is one class and one entry in
+``RULE_KINDS``.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
 
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
+from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
 from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined
-from qc.schema import CATEGORIES, SPEAKERS, Transcript, Utterance
+from qc.text.words import JiebaSegmenter
 
 
 class RuleSpecError(ValueError):
-    """A rule's YAML is invalid. The loader adds the file, line and rule id."""
+    """A rule's YAML is invalid. The loader adds the file, line and rule id; ``messages`` holds one
+    line per problem, so every bad pattern of a rule is reported, not only the first."""
+
+    def __init__(self, *messages: str) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +55,39 @@ class Finding:
     quote: tuple[int, int] | None = None  # the span in the utterance's original text, when known
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What one rule found in one call: findings to price, checks for the result's ``checks``
+    (opening, closing…), and polite-term counts. Most rules return ``NOTHING``."""
+
+    findings: tuple[Finding, ...] = ()
+    checks: Mapping[str, Check] = field(default_factory=dict)
+    polite: Mapping[str, int] = field(default_factory=dict)
+
+
+NOTHING = Evaluation()
+
+
 class CallView:
-    """A transcript plus normalised text: each speaker's turns joined (for phrase rules), and
-    single utterances normalised on demand (for the few turns script and timing rules read)."""
+    """A transcript plus what rules share: each speaker's turns joined and normalised (phrase
+    rules), single utterances normalised on demand (script and timing rules), the segmenter, and
+    per speaker the ids of the phrase rules whose anchor literals occur (the engine's prefilter;
+    ``None`` means "not prefiltered: try every rule", as for examples)."""
 
-    __slots__ = ("transcript", "joined", "agent_turns", "_norms", "_lengths")
+    __slots__ = ("transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths")
 
-    def __init__(self, transcript: Transcript, speakers: Iterable[str] = ("agent",)) -> None:
+    def __init__(
+        self,
+        transcript: Transcript,
+        speakers: Iterable[str] = ("agent",),
+        segmenter: JiebaSegmenter | None = None,
+        candidates: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.transcript = transcript
+        self.segmenter = segmenter or _DEFAULT_SEGMENTER
+        self.candidates = candidates
+        asr = transcript.asr or {}
+        self.truncated = bool(asr.get("truncated"))
         utts = transcript.utterances
         self.joined: dict[str, JoinedText] = {}
         for speaker in speakers:
@@ -75,6 +113,38 @@ class CallView:
                     self._lengths[i] = joined.part_length(k)
         length = self._lengths.get(index)
         return length if length is not None else len(self.norm(index).text)
+
+    def is_candidate(self, speaker: str, rule_id: str) -> bool:
+        return self.candidates is None or rule_id in self.candidates.get(speaker, ())
+
+
+_DEFAULT_SEGMENTER = JiebaSegmenter()
+
+
+class Rule(Protocol):
+    """The one protocol every rule kind implements (see the module docstring)."""
+
+    kind: ClassVar[str]
+    info: RuleInfo
+    examples_hit: tuple[Any, ...]
+    examples_miss: tuple[Any, ...]
+
+    def evaluate(self, view: CallView) -> Evaluation:
+        """Everything this rule finds in the call."""
+        ...
+
+    def fires_on(self, example: Any, segmenter: JiebaSegmenter) -> bool:
+        """Whether one of the rule's own examples (a sentence, or a timed snippet) triggers it."""
+        ...
+
+    def anchors(self) -> frozenset[str] | None:
+        """Literals one of which must occur in a speaker's text for ``evaluate`` to find anything
+        there (the prefilter); None: the rule does not read phrases, or must always be tried."""
+        ...
+
+    def word_literals(self) -> Sequence[str]:
+        """Phrases the segmenter must keep as one word."""
+        ...
 
 
 class SpecReader:
@@ -117,12 +187,14 @@ class SpecReader:
         raw = self.get(key, list, [] if not required else None, required)
         if required and not raw:
             raise RuleSpecError(f"'{key}' is empty")
-        out = []
+        out, errors = [], []
         for text in raw:
             try:
                 out.append(compile_pattern(text, self.groups, max_gap))
             except PatternError as err:
-                raise RuleSpecError(f"pattern {text!r} in '{key}': {err}") from None
+                errors.append(f"pattern {text!r} in '{key}': {err}")
+        if errors:
+            raise RuleSpecError(*errors)
         return tuple(out)
 
     def speakers(self, default: tuple[str, ...] = ("agent",)) -> tuple[str, ...]:

@@ -8,13 +8,13 @@ a whole jieba word (``boundary``), and exception patterns that cancel it when th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
+from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, RuleInfo, SpecReader, iter_matches
 from qc.text.normalize import NormalizedText, normalize
-from qc.inspection.rules.base import RuleInfo, SpecReader, iter_matches
 from qc.text.words import JiebaSegmenter
 
 POSITIONS = ("anywhere", "clause_start", "whole_clause")
@@ -89,6 +89,23 @@ class PhraseRule:
             return ()
         return [lit for p in self.patterns for lit in p.literals]
 
+    def evaluate(self, view: CallView) -> Evaluation:
+        """One finding per match in the turns of the speakers this rule applies to."""
+        findings = [Finding(self.info, index, span, quote=quote) for *_, index, span, quote in self._spans(view)]
+        return Evaluation(tuple(findings)) if findings else NOTHING
+
+    def _spans(self, view: CallView) -> Iterator[tuple[str, int, int, int, tuple[int, int], tuple[int, int]]]:
+        """(speaker, joined start, joined end, utterance index, span in its normalised text, quote
+        span in its original text) for every match."""
+        for speaker in self.speakers:
+            joined = view.joined.get(speaker)
+            if joined is None or not view.is_candidate(speaker, self.info.id):
+                continue
+            for start, end in self.matches(joined.norm, view.segmenter):
+                k, o_start, o_end = joined.to_utterance(start, end)
+                offset = joined.starts[k]
+                yield speaker, start, end, joined.indices[k], (start - offset, end - offset), (o_start, o_end)
+
     def matches(self, norm: NormalizedText, segmenter: JiebaSegmenter) -> list[tuple[int, int]]:
         """Spans of normalised text where this rule fires, overlapping matches merged.
 
@@ -147,3 +164,8 @@ class PoliteRule(PhraseRule):
 
     kind: ClassVar[str] = "polite"
     categories: ClassVar[tuple[str, ...]] = ("polite",)
+
+    def evaluate(self, view: CallView) -> Evaluation:
+        """The number of times the term is said, under the rule's name; never a finding."""
+        count = sum(1 for _ in self._spans(view))
+        return Evaluation(polite={self.info.name: count}) if count else NOTHING

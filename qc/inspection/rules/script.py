@@ -12,25 +12,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import cn2an
-
 from qc.inspection.pattern import CompiledPattern
-from qc.text.normalize import normalize
-from qc.inspection.rules.base import CallView, Finding, RuleInfo, RuleSpecError, SpecReader, iter_matches
+from qc.inspection.rules.base import (
+    NOTHING,
+    CallView,
+    Evaluation,
+    Finding,
+    RuleInfo,
+    RuleSpecError,
+    SpecReader,
+    iter_matches,
+)
 from qc.schema import Check
+from qc.text.normalize import normalize
+from qc.text.numbers import SPOKEN_NUMBER, spoken_number
 
-_SPOKEN_NUMBER = "[0-9〇零幺一二两三四五六七八九十百千]+"
-_JOB_NUMBER = re.compile(f"工号({_SPOKEN_NUMBER})|({_SPOKEN_NUMBER})号为您服务")
-
-
-def spoken_number(text: str) -> str:
-    """'1024', '幺零二四', '一零二四' or '一千零二十四' → '1024' (cn2an reads the Chinese forms)."""
-    if text.isdigit() and text.isascii():
-        return text
-    try:
-        return str(cn2an.cn2an(text.replace("幺", "一"), "smart"))
-    except (ValueError, KeyError):
-        return text
+_JOB_NUMBER = re.compile(f"工号({SPOKEN_NUMBER})|({SPOKEN_NUMBER})号为您服务")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +80,26 @@ class ScriptRule:
         last = max((u.end or u.start or 0.0) for u in utts)
         return [i for i in turns if (utts[i].end or utts[i].start or last) >= last - self.seconds]
 
-    def evaluate(self, view: CallView) -> tuple[Check, Finding | None]:
+    def evaluate(self, view: CallView) -> Evaluation:
+        """The check for the result's ``checks`` and, when the line is missing or incomplete, a finding.
+
+        No agent turns: nothing can be checked (the result says so in a warning). A truncated
+        recording lost its end, so a missing closing is reported as not checked, never charged.
+        """
+        if not view.agent_turns:
+            return NOTHING
+        if view.truncated and self.where == "end":
+            return Evaluation(checks={self.check: Check(None, None, {"skipped": "录音不完整，未检查"})})
+        check, finding = self._check(view)
+        return Evaluation((finding,) if finding else (), {self.check: check})
+
+    def anchors(self) -> frozenset[str] | None:
+        return None
+
+    def word_literals(self) -> tuple[str, ...]:
+        return ()
+
+    def _check(self, view: CallView) -> tuple[Check, Finding | None]:
         window = self._window(view)
         for i in window:
             text = view.norm(i).text

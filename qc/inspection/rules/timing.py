@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
-from qc.inspection.rules.base import CallView, Finding, RuleInfo, SpecReader, parse_snippet
+from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, RuleInfo, SpecReader, parse_snippet
 from qc.schema import Transcript
 
 
@@ -24,12 +24,22 @@ class _TimingRule:
 
     __slots__ = ()
 
-    def evaluate(self, view: CallView) -> list[Finding]:  # pragma: no cover - overridden
+    def evaluate(self, view: CallView) -> Evaluation:
+        findings = self.find(view)
+        return Evaluation(tuple(findings)) if findings else NOTHING
+
+    def find(self, view: CallView) -> list[Finding]:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def anchors(self) -> frozenset[str] | None:
+        return None
+
+    def word_literals(self) -> tuple[str, ...]:
+        return ()
 
     def fires_on(self, example: Any, segmenter: object = None) -> bool:
         transcript: Transcript = parse_snippet(example)
-        return bool(self.evaluate(CallView(transcript)))
+        return bool(self.find(CallView(transcript)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +77,7 @@ class SilenceRule(_TimingRule):
         text = view.norm(index).text
         return any(p.regex.search(text) for p in patterns)
 
-    def evaluate(self, view: CallView) -> list[Finding]:
+    def find(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
         timed = sorted(_timed(view), key=lambda i: utts[i].start or 0.0)
         findings = []
@@ -118,7 +128,7 @@ class InterruptionRule(_TimingRule):
         hits, misses = r.examples()
         return cls(r.info(file, ("interruption",)), r.number("grace_seconds", 0.5), tuple(hits), tuple(misses))
 
-    def evaluate(self, view: CallView) -> list[Finding]:
+    def find(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
         findings = []
         talking_until = -1.0  # when the customer who started latest-ending so far stops talking
@@ -159,7 +169,7 @@ class SpeechRateRule(_TimingRule):
             tuple(misses),
         )
 
-    def evaluate(self, view: CallView) -> list[Finding]:
+    def find(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
         chars = 0
         seconds = 0.0

@@ -1,0 +1,82 @@
+"""The tables of the results database (SQLAlchemy Core), shared by the store and its queries.
+
+``SCHEMA_VERSION`` is written into ``qc_meta``; a database made by a newer qc is refused rather
+than misread.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
+
+rulesets = Table(
+    "rulesets",
+    metadata,
+    Column("version", String(32), primary_key=True),
+    Column("lexicon_root", Text),
+    Column("first_used_at", String(40), nullable=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("agent_name", Text),
+    Column("team", Text),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("agent_id", String(64), ForeignKey("agents.agent_id"), nullable=False),
+    Column("agent_name", Text),
+    Column("started_at", String(40)),
+    Column("month", String(7)),
+    Column("source", Text),
+    Column("audio", Text),
+    Column("transcript", JSON, nullable=False),
+    Index("ix_calls_month_agent", "month", "agent_id"),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), primary_key=True),
+    Column("ruleset", String(32), ForeignKey("rulesets.version"), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("veto", Boolean, nullable=False),
+    Column("polite_count", Integer, nullable=False),
+    Column("polite_terms", JSON, nullable=False),
+    Column("checks", JSON, nullable=False),
+    Column("warnings", JSON, nullable=False),
+    Column("scored_at", String(40), nullable=False),
+)
+
+hits = Table(
+    "hits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("speaker", String(16), nullable=False),
+    Column("utterance", Integer),
+    Column("start", Float),
+    Column("end", Float),
+    Column("text", Text, nullable=False),
+    Column("context", Text, nullable=False),
+    Column("suggestion", Text),
+    Column("deduction", Float, nullable=False),
+    Column("veto", Boolean, nullable=False),
+    Column("detail", Text),
+    Column("source", Text),
+    Index("ix_hits_call", "call_id"),
+    Index("ix_hits_category_rule", "category", "rule_id"),
+)

@@ -1,0 +1,131 @@
+"""The one worker-pool driver: run a task over many inputs in worker processes, in input order.
+
+Scoring transcripts and transcribing recordings both use it. Whatever happens inside a worker,
+what comes back is plain data: the task's result or a ``Failure`` (path + reason). An exception
+object never has to cross the process boundary (a custom exception that could not be pickled once
+broke the whole pool, and no recording of the batch was stored), and a worker that dies (killed,
+out of memory) costs the inputs it held, reported as failures, not the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Generic, TypeVar
+
+from qc.errors import Failure, QCError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# The state each worker process builds once (a compiled lexicon, a loaded model) and reuses.
+_state: object = None
+
+
+class Task(Generic[T, R]):
+    """What the pool runs: ``setup(*args)`` once per process, then ``run(state, item)`` per input.
+
+    Both are module-level functions so they pickle by name. ``name(item)`` says which input a
+    failure belongs to.
+    """
+
+    def __init__(
+        self,
+        setup: Callable[..., object],
+        setup_args: tuple[object, ...],
+        run: Callable[[object, T], R],
+        name: Callable[[T], str],
+    ) -> None:
+        self.setup = setup
+        self.setup_args = setup_args
+        self.run = run
+        self.name = name
+
+
+def run_safely(task: Task[T, R], state: object, item: T) -> R | Failure:
+    """One input: its result, or a Failure for any error (a bug in qc included: the batch goes on)."""
+    try:
+        return task.run(state, item)
+    except QCError as err:
+        reason = getattr(err, "reason", None) or str(err)
+        return Failure(getattr(err, "path", None) or task.name(item), reason)
+    except Exception as err:  # noqa: BLE001 - one input must never stop the batch
+        log.debug("unexpected error on %s", task.name(item), exc_info=True)
+        return Failure(task.name(item), f"internal error ({type(err).__name__}: {err}); please report it")
+
+
+def _init(task: Task[object, object]) -> None:
+    global _state
+    _state = task.setup(*task.setup_args)
+
+
+def _run_chunk(task: Task[T, R], items: Sequence[T]) -> list[R | Failure]:
+    return [run_safely(task, _state, item) for item in items]
+
+
+def run_in_workers(
+    task: Task[T, R], items: Iterable[T], jobs: int | None = None, chunk: int = 50, min_parallel: int = 2
+) -> Iterator[R | Failure]:
+    """Yield one outcome per item, in order. ``jobs`` processes (default: all cores); in this
+    process when one job is asked for or there are fewer than ``min_parallel`` items.
+
+    A worker that dies breaks the whole process pool, and which input killed it is unknown: the
+    remaining inputs are run again in a fresh pool, and if that breaks too, one at a time in a
+    single worker, so that only the input that kills its worker is lost (as a Failure).
+    """
+    todo = list(items)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
+    if jobs == 1 or len(todo) < min_parallel:
+        state = task.setup(*task.setup_args) if todo else None
+        for item in todo:
+            yield run_safely(task, state, item)
+        return
+    size = max(1, min(chunk, -(-len(todo) // jobs)))
+    for _attempt in range(2):
+        done = 0
+        for outcome in _run_pool(task, todo, jobs, size):
+            if outcome is _BROKEN:
+                break
+            done += 1
+            yield outcome  # type: ignore[misc]
+        todo = todo[done:]
+        if not todo:
+            return
+        log.warning("a worker process died; running the remaining %d input(s) again", len(todo))
+    while todo:
+        done = 0
+        for outcome in _run_pool(task, todo, 1, 1):
+            if outcome is _BROKEN:
+                break
+            done += 1
+            yield outcome  # type: ignore[misc]
+        if done < len(todo):
+            yield Failure(task.name(todo[done]), "the worker process died on this input (out of memory or killed)")
+            done += 1
+        todo = todo[done:]
+
+
+_BROKEN = object()
+
+
+def _run_pool(task: Task[T, R], todo: Sequence[T], jobs: int, size: int) -> Iterator[R | Failure | object]:
+    """Outcomes in order until the pool breaks; then one ``_BROKEN`` marker and stop."""
+    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    with ProcessPoolExecutor(jobs, initializer=_init, initargs=(task,)) as pool:
+        futures: list[Future[list[R | Failure]]] = [pool.submit(_run_chunk, task, c) for c in chunks]
+        for future, part in zip(futures, chunks, strict=True):
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                for f in futures:
+                    f.cancel()
+                yield _BROKEN
+                return
+            except Exception as err:  # noqa: BLE001 - e.g. a result that cannot be unpickled
+                results = [Failure(task.name(item), f"worker error ({type(err).__name__}: {err})") for item in part]
+            yield from results

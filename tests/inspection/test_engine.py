@@ -1,0 +1,113 @@
+"""The engine on a tiny made-up rulebook (tests/data/lexicon_small): behaviour of matching, the rule
+protocol, pricing, context windows and warnings, independent of the business lexicons."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from qc.inspection.engine import CONTEXT_CHARS, Inspector, context_window
+from qc.inspection.lexicon import load_lexicon
+from qc.inspection.rules import NOTHING, RULE_KINDS, CallView, Evaluation
+from qc.schema import Transcript, Utterance
+from tests.conftest import DATA
+from tests.helpers import call
+
+SMALL = DATA / "lexicon_small"
+
+
+@pytest.fixture(scope="module")
+def small() -> Inspector:
+    return Inspector(load_lexicon(SMALL))
+
+
+def test_every_kind_answers_with_one_evaluation_shape(small):
+    view = CallView(call(("agent", "您好测试公司"), ("agent", "谢谢，再见")), {"agent"}, small.segmenter)
+    kinds = set()
+    for rule in small.rules:
+        evaluation = rule.evaluate(view)
+        assert isinstance(evaluation, Evaluation)
+        kinds.add(rule.kind)
+    assert kinds == set(RULE_KINDS) - {"interruption", "speech_rate"}
+
+
+def test_findings_checks_and_polite_terms_are_merged(small):
+    result = small.score(call(("agent", "您好测试公司，一根香蕉"), ("customer", "苹果"), ("agent", "谢谢谢谢，再见")))
+    assert [h.rule_id for h in result.hits] == ["T-NS-001"]  # the customer's 苹果 is not the agent's
+    assert result.checks["opening"].ok and result.checks["closing"].ok
+    assert result.polite_terms == {"谢谢": 2}
+    assert result.score == 90
+
+
+def test_exception_and_clause_start(small):
+    assert not small.score(call(("agent", "您好测试公司，香蕉皮别扔，再见"))).hits
+    ids = [h.rule_id for h in small.score(call(("agent", "您好测试公司。梨子甜，一个梨，再见"))).hits]
+    assert ids == ["T-FIL-001"]
+
+
+def test_veto_zeroes_the_call(small):
+    result = small.score(call(("agent", "您好测试公司，苹果，再见")))
+    assert result.veto and result.score == 0
+
+
+def test_missing_lines_are_findings_with_no_utterance(small):
+    result = small.score(call(("agent", "喂"), ("agent", "好的")))
+    assert {h.rule_id for h in result.hits} == {"T-OPEN-001", "T-CLOSE-001"}
+    assert all(h.utterance is None for h in result.hits)
+    assert result.checks["opening"].ok is False
+
+
+@pytest.mark.issue(7)
+def test_context_is_a_window_around_the_hit_not_the_whole_turn(small):
+    long_turn = "好" * 3000 + "一根香蕉" + "好" * 3000
+    result = small.score(call(("agent", "您好测试公司"), ("agent", long_turn), ("agent", "再见")))
+    (hit,) = result.hits
+    assert hit.text == "香蕉"
+    assert len(hit.context) <= 2 * CONTEXT_CHARS + len(hit.text) + 2
+    assert hit.context.startswith("…") and hit.context.endswith("…") and "一根香蕉" in hit.context
+
+
+def test_context_window_keeps_short_turns_whole():
+    assert context_window("你好，一根香蕉。", 5, 7) == "你好，一根香蕉。"
+    text = "甲乙丙丁戊" * 20
+    assert context_window(text, 50, 52, radius=3) == "…" + text[47:55] + "…"
+
+
+@pytest.mark.issue(7)
+def test_truncated_recording_warns_and_does_not_charge_the_closing(small):
+    utts = (Utterance("agent", "您好测试公司", 0.0, 2.0), Utterance("customer", "我查快件", 2.5, 4.0))
+    whole = Transcript("t", "1024", utts)
+    assert "T-CLOSE-001" in {h.rule_id for h in small.score(whole).hits}
+    truncated = replace(whole, asr={"truncated": {"expected_seconds": 60.0, "decoded_seconds": 4.0}})
+    result = small.score(truncated)
+    assert "T-CLOSE-001" not in {h.rule_id for h in result.hits}
+    assert result.checks["closing"].ok is None
+    assert any("truncated" in w and "60.0" in w for w in result.warnings)
+
+
+def test_rules_without_anchors_are_always_tried(small):
+    assert {"T-OPEN-001", "T-CLOSE-001", "T-SIL-001"} <= small.candidates("")
+    assert "T-NS-001" in small.candidates("一根香蕉") and "T-NS-001" not in small.candidates("一个梨")
+
+
+def test_a_new_kind_is_one_class(small):
+    """The engine never asks a rule's class: any object with the protocol is evaluated."""
+
+    class Shout:
+        kind = "shout"
+        info = small.rules[0].info
+        examples_hit = examples_miss = ()
+
+        def evaluate(self, view):
+            return NOTHING if not view.agent_turns else Evaluation(polite={"shout": len(view.agent_turns)})
+
+        def anchors(self):
+            return None
+
+        def word_literals(self):
+            return ()
+
+    inspector = Inspector(small.lexicon)
+    inspector.rules = (*inspector.rules, Shout())
+    assert inspector.score(call(("agent", "您好测试公司"), ("agent", "再见"))).polite_terms["shout"] == 2
