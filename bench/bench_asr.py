@@ -27,11 +27,12 @@ import av
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qc.speech.whisper import AsrSettings, WhisperTranscriber  # noqa: E402
+from qc.inspection.lexicon import load_lexicon  # noqa: E402
+from qc.pipeline import protected_terms  # noqa: E402
 from qc.speech.audio import load_recording  # noqa: E402
 from qc.speech.correct import HomophoneCorrector  # noqa: E402
+from qc.speech.whisper import AsrSettings, WhisperTranscriber  # noqa: E402
 from qc.text.normalize import normalize  # noqa: E402
-from qc.speech.transcribe import correction_terms  # noqa: E402
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -97,7 +98,7 @@ def main() -> None:
         print(f"{args.shared} not found: skipping the real-speech set")
     calls = json.loads((ROOT / "tests" / "data" / "audio" / "calls.json").read_text(encoding="utf-8"))
     tts = [(ROOT / "tests" / "data" / "audio" / name, "".join(t for _, _, t in lines)) for name, lines in calls.items()]
-    terms, _ = correction_terms(ROOT / "lexicons")
+    terms, _ = protected_terms(load_lexicon(ROOT / "lexicons"))  # the words qc score protects
     corrector = HomophoneCorrector(terms)
     print("| set | compute | beam | RTF (median) | CER |")
     print("| --- | --- | --- | --- | --- |")

@@ -67,10 +67,13 @@ class Inspector:
         """All findings (in call order), the mandatory-line checks and the polite-term tally."""
         view = CallView(transcript, self.speakers, self.segmenter)
         view.candidates = {speaker: self.candidates(joined.norm.text) for speaker, joined in view.joined.items()}
+        worth_trying = self._always.union(*view.candidates.values())
         findings: list[Finding] = []
         checks: dict[str, Check] = {}
         polite: dict[str, int] = {}
         for rule in self.rules:
+            if rule.info.id not in worth_trying:
+                continue
             evaluation = rule.evaluate(view)
             findings.extend(evaluation.findings)
             checks.update(evaluation.checks)

@@ -3,10 +3,17 @@
 Call-centre recordings are usually stereo with the agent on one channel and the customer on the
 other; splitting the channels is exact diarization for free. WAV (PCM, A-law, µ-law) and MP3 at
 8 or 16 kHz all go through the same decoder, resampled to the 16 kHz Whisper expects.
+
+A recording that ends early (a cut-off copy, a decode error mid-stream) is still decoded as far as it
+goes, and the decoder says so (``Truncation``): scoring it as a complete but shorter call would charge
+the agent for a closing line that was never recorded. Every failure is a RecordingError (both an
+AudioError and an InputError: path and reason apart, picklable), ``<path>: <plain reason>`` — never
+FFmpeg's numeric error codes.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +21,55 @@ from pathlib import Path
 import av
 import numpy as np
 
-from qc.errors import AudioError
+from qc.errors import AudioError, InputError
+from qc.files import describe_os_error
+from qc.speech.wavheader import wav_declared_seconds
+
+log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".m4a", ".opus", ".amr"})
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 600  # long recordings are decoded and recognised 10 minutes at a time: memory stays bounded
+# Missing audio below this is codec padding or rounding, not a cut-off recording.
+TRUNCATION_TOLERANCE = 0.5
+
+
+class RecordingError(AudioError, InputError):
+    """One recording cannot be decoded: an AudioError that carries ``path`` and ``reason`` apart, like
+    every InputError, so a batch reports ``<path>: <reason>`` once and the error pickles unchanged."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What a recording says about itself before it is decoded."""
+
+    channels: int
+    sample_rate: int
+    codec: str
+    declared_seconds: float | None  # the header's length (a WAV's data chunk), None where unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Truncation:
+    """A recording shorter than its header says, or whose decoding stopped on an error."""
+
+    expected_seconds: float | None
+    decoded_seconds: float
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"expected_seconds": self.expected_seconds, "decoded_seconds": self.decoded_seconds}
+
+
+@dataclass
+class DecodeStatus:
+    """Filled in by ``iter_chunks`` as it goes: how much was decoded and why decoding stopped early."""
+
+    samples: int = 0  # per channel, at 16 kHz
+    error: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / SAMPLE_RATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,65 +81,112 @@ class Recording:
     duration: float
     source_rate: int
     codec: str
+    truncated: Truncation | None = None
 
 
-def probe(path: str | Path) -> tuple[int, int, str, float]:
-    """(channels, sample rate, codec, seconds) of the first audio stream; AudioError if none."""
-    if Path(path).is_file() and Path(path).stat().st_size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes)")
-    try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"{path}: no audio stream (not a recording?)")
-            stream = container.streams.audio[0]
-            seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
-            if not seconds and container.duration:
-                seconds = container.duration / 1_000_000
-            return stream.channels, stream.rate or 0, stream.codec_context.name, seconds
-    except AudioError:
-        raise
-    except (av.error.FFmpegError, OSError, ValueError) as err:
-        raise AudioError(f"{path}: cannot read as audio ({_reason(err)})") from None
+def _ffmpeg_reason(err: Exception) -> str:
+    """FFmpeg's words without its numeric code ('Invalid data found when processing input')."""
+    if isinstance(err, OSError) and not isinstance(err, av.error.FFmpegError):
+        return describe_os_error(err)
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
 
 
-def _reason(err: Exception) -> str:
-    text = str(err)
-    return text.split(": '", 1)[0] if text else type(err).__name__
-
-
-def load_recording(path: str | Path) -> Recording:
-    """Decode a whole (short) recording; raises AudioError with the file and a plain reason."""
-    channels, rate, codec, _seconds = probe(_existing(path))
-    pieces = [chans for _offset, chans in iter_chunks(path)]
-    arrays = tuple(np.concatenate([p[c] for p in pieces]) for c in range(len(pieces[0])))
-    return Recording(str(path), arrays, len(arrays[0]) / SAMPLE_RATE, rate, codec)
+def _open_error(path: Path, err: Exception) -> RecordingError:
+    if isinstance(err, av.error.InvalidDataError | av.error.DecoderNotFoundError | av.error.DemuxerNotFoundError):
+        reason = f"not an audio file, or a damaged one (PyAV cannot decode it: {_ffmpeg_reason(err)})"
+    elif isinstance(err, OSError):
+        reason = f"cannot read the file ({_ffmpeg_reason(err)})"
+    else:
+        reason = f"cannot read as audio ({_ffmpeg_reason(err)})"
+    return RecordingError(str(path), reason)
 
 
 def _existing(path: str | Path) -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise RecordingError(str(path), "is a folder, not a recording")
     if not path.is_file():
-        raise AudioError(f"{path}: file not found")
+        raise RecordingError(str(path), "file not found")
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise RecordingError(str(path), f"cannot read the file ({describe_os_error(err)})") from None
+    if size == 0:
+        raise RecordingError(str(path), "empty file (0 bytes)")
     return path
 
 
-def iter_chunks(path: str | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tuple[float, tuple[np.ndarray, ...]]]:
+def probe(path: str | Path) -> AudioInfo:
+    """Channels, rate, codec and declared length of the first audio stream; AudioError if there is none."""
+    path = _existing(path)
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise RecordingError(str(path), "not an audio file (it holds no audio stream)")
+            stream = container.streams.audio[0]
+            seconds = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+            if not seconds and container.duration:
+                seconds = container.duration / 1_000_000
+            codec = stream.codec_context.name
+            info = AudioInfo(stream.channels, stream.rate or 0, codec, seconds)
+            is_wav = container.format.name == "wav"
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        raise _open_error(path, err) from None
+    if is_wav:
+        # FFmpeg clamps a WAV's length to the bytes present; only the header knows what was recorded.
+        info = AudioInfo(info.channels, info.sample_rate, codec, wav_declared_seconds(path) or info.declared_seconds)
+    return info
+
+
+def truncation(info: AudioInfo, status: DecodeStatus) -> Truncation | None:
+    """Truncation when decoding stopped on an error or fell short of the declared length, else None."""
+    decoded = round(status.seconds, 2)
+    expected = round(info.declared_seconds, 2) if info.declared_seconds else None
+    short = expected is not None and expected - decoded > max(TRUNCATION_TOLERANCE, 0.02 * expected)
+    if status.error is None and not short:
+        return None
+    return Truncation(expected, decoded)
+
+
+def load_recording(path: str | Path) -> Recording:
+    """Decode a whole (short) recording; raises AudioError with the file and a plain reason."""
+    info = probe(path)
+    status = DecodeStatus()
+    pieces = [chans for _offset, chans in iter_chunks(path, status=status, info=info)]
+    arrays = tuple(np.concatenate([p[c] for p in pieces]) for c in range(len(pieces[0])))
+    return Recording(
+        str(path), arrays, len(arrays[0]) / SAMPLE_RATE, info.sample_rate, info.codec, truncation(info, status)
+    )
+
+
+def iter_chunks(
+    path: str | Path,
+    seconds: float = CHUNK_SECONDS,
+    status: DecodeStatus | None = None,
+    info: AudioInfo | None = None,
+) -> Iterator[tuple[float, tuple[np.ndarray, ...]]]:
     """Decode a recording piece by piece: (offset in seconds, one 16 kHz array per channel).
 
     At most ``seconds`` of audio is held at a time, so an hours-long recording needs no more
-    memory than a ten-minute one.
+    memory than a ten-minute one. A decode error after some audio keeps what decoded and is
+    recorded in ``status.error``; with nothing decoded it is an AudioError.
     """
     path = _existing(path)
-    channels, _rate, codec, _ = probe(path)
-    layout = "stereo" if channels >= 2 else "mono"
-    width = 2 if channels >= 2 else 1
+    info = info or probe(path)
+    status = status if status is not None else DecodeStatus()
+    width = 2 if info.channels >= 2 else 1
     limit = int(seconds * SAMPLE_RATE) * width
-    resampler = av.audio.resampler.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    resampler = av.audio.resampler.AudioResampler(
+        format="s16", layout="stereo" if width == 2 else "mono", rate=SAMPLE_RATE
+    )
     pending: list[np.ndarray] = []
     held = 0
     offset = 0.0
-    produced = False
 
     def flush(buffer: np.ndarray) -> tuple[float, tuple[np.ndarray, ...]]:
+        status.samples += buffer.size // width
         audio = buffer.astype(np.float32) / 32768.0
         return offset, (audio[0::2], audio[1::2]) if width == 2 else (audio,)
 
@@ -101,21 +199,23 @@ def iter_chunks(path: str | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tu
                     while held >= limit:
                         buffer = np.concatenate(pending)
                         yield flush(buffer[:limit])
-                        produced = True
                         offset += seconds
                         rest = buffer[limit:]
                         pending, held = [rest], rest.size
-            for out in resampler.resample(None):
-                pending.append(out.to_ndarray().reshape(-1))
     except (av.error.FFmpegError, OSError, ValueError) as err:
-        if not produced and not pending:
-            raise AudioError(f"{path}: cannot decode {codec} audio ({_reason(err)})") from None
-        # a truncated tail: keep what decoded
+        if not status.samples and not held:
+            raise RecordingError(str(path), f"cannot decode {info.codec} audio ({_ffmpeg_reason(err)})") from None
+        status.error = _ffmpeg_reason(err)
+        log.warning("%s: decoding stopped early (%s); keeping the audio before it", path, status.error)
+    try:
+        pending.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+    except (av.error.FFmpegError, ValueError) as err:  # the resampler's own tail; losing it costs milliseconds
+        log.debug("%s: resampler flush failed: %s", path, _ffmpeg_reason(err))
     tail = np.concatenate(pending) if pending else np.zeros(0, np.int16)
     if tail.size:
         yield flush(tail)
-    elif not produced:
-        raise AudioError(f"{path}: no audio samples could be decoded (truncated or corrupt?)")
+    elif not status.samples:
+        raise RecordingError(str(path), "no audio samples could be decoded (truncated or damaged?)")
 
 
 def is_silent(samples: np.ndarray, threshold_db: float = -50.0) -> bool:

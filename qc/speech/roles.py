@@ -2,64 +2,160 @@
 
 Two signals: the side that says the opening script (您好，<公司>…) is the agent; and a scikit-learn
 classifier of agent vs customer language (character n-gram TF-IDF + logistic regression) trained
-by ``models/train_roles.py`` on text the project ships. The fitted model is stored as plain JSON
-(vocabulary, idf, coefficients) with a metadata side-car — no pickle is ever loaded.
+by ``models/train_roles.py`` on text the project ships, combined by turn-taking.
+
+The fitted Pipeline is stored with skops, not pickle: a pickle runs whatever code it names when
+loaded, a skops file only builds the types it is allowed to. qc lists the types the file asks for
+(``skops.io.get_untrusted_types``) and loads it only if every one is on ``ALLOWED_TYPES`` below —
+never ``trusted=True`` — so a replaced model file cannot run code on an inspector's machine.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from qc.config import models_dir
 from qc.errors import QCError
+from qc.files import describe_os_error
 from qc.text.normalize import normalize
 
-MODELS = Path(__file__).resolve().parent.parent / "models"
-ROLE_MODEL = MODELS / "roles.json"
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "roles.skops"
+META_FILE = "roles.meta.json"
+METHOD = "opening script + models/roles.skops + turn-taking"
+
+# Types a TF-IDF + logistic-regression Pipeline may need beyond skops' own defaults (which already trust
+# scikit-learn estimators and plain numpy). Older skops versions list some of these as untrusted; anything
+# else in the file (a function, an arbitrary class) means it is not the model train_roles.py writes.
+ALLOWED_TYPES = frozenset(
+    {
+        "sklearn.pipeline.Pipeline",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "numpy.dtype",
+        "numpy.float64",
+        "numpy.int64",
+        "numpy.ndarray",
+        "builtins.slice",
+    }
+)
 
 
-@dataclass(frozen=True, slots=True)
+def role_model_path() -> Path:
+    """The role model shipped with qc (``models/roles.skops``)."""
+    return models_dir() / MODEL_FILE
+
+
 class RoleModel:
-    """A fitted TF-IDF + logistic-regression model, evaluated with plain Python."""
+    """The fitted scikit-learn Pipeline, loaded safely; predicts with scikit-learn itself."""
 
-    vocabulary: dict[str, int]
-    idf: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    ngram_range: tuple[int, int]
+    def __init__(self, pipeline: Pipeline, path: Path) -> None:
+        self.pipeline = pipeline
+        self.path = path
+        self._agent_column = list(pipeline.classes_).index(1)
 
     @classmethod
-    def load(cls, path: Path = ROLE_MODEL) -> RoleModel:
+    def load(cls, path: Path | None = None) -> RoleModel:
+        """Load ``path`` (default: the shipped model); QCError if it is missing, foreign or unsafe."""
+        import skops.io as sio  # scikit-learn and skops take seconds to import: only mono calls pay
+
+        path = Path(path) if path is not None else role_model_path()
+        hint = "run python models/train_roles.py"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                data["vocabulary"],
-                tuple(data["idf"]),
-                tuple(data["coef"]),
-                float(data["intercept"]),
-                tuple(data["ngram_range"]),
-            )  # type: ignore[arg-type]
-        except (OSError, ValueError, KeyError) as err:
-            raise QCError(f"{path}: cannot load the role model ({err}); run python models/train_roles.py") from None
+            untrusted = sio.get_untrusted_types(file=path)
+        except OSError as err:
+            raise QCError(f"{path}: cannot read the role model ({describe_os_error(err)}); {hint}") from None
+        except Exception as err:  # zipfile, json and skops errors alike: not a model skops wrote
+            raise QCError(f"{path}: not a skops role model ({type(err).__name__}: {err}); {hint}") from None
+        refused = sorted(set(untrusted) - ALLOWED_TYPES)
+        if refused:
+            raise QCError(
+                f"{path}: refused to load the role model: it holds types qc does not trust ({', '.join(refused)})"
+            )
+        try:
+            pipeline = sio.load(path, trusted=untrusted)
+        except Exception as err:  # skops raises many kinds on a damaged or foreign file
+            raise QCError(f"{path}: cannot load the role model ({type(err).__name__}: {err}); {hint}") from None
+        _check_shape(pipeline, path)
+        _check_meta(path)
+        return cls(pipeline, path)
+
+    def p_agent_many(self, texts: Sequence[str]) -> list[float]:
+        """Probability that each text is the agent speaking (one scikit-learn call for all)."""
+        if not texts:
+            return []
+        norm = [normalize(t).text for t in texts]
+        return [float(p) for p in self.pipeline.predict_proba(norm)[:, self._agent_column]]
 
     def p_agent(self, text: str) -> float:
         """Probability that ``text`` is the agent speaking."""
-        norm = normalize(text).text
-        counts: dict[int, int] = {}
-        lo, hi = self.ngram_range
-        for n in range(lo, hi + 1):
-            for i in range(len(norm) - n + 1):
-                j = self.vocabulary.get(norm[i : i + n])
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-        weights = {j: (1 + math.log(c)) * self.idf[j] for j, c in counts.items()}  # sublinear tf
-        length = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        z = self.intercept + sum(self.coef[j] * w / length for j, w in weights.items())
-        return 1 / (1 + math.exp(-z))
+        return self.p_agent_many([text])[0]
+
+    def fingerprint(self) -> str:
+        """Short id of the model file (see ``model_fingerprint``)."""
+        return model_fingerprint(self.path)
+
+
+def model_fingerprint(path: Path | None = None) -> str:
+    """Short id of a role model file, for transcript cache keys (a retrained model re-attributes mono
+    calls); read without loading the model, so a broken model cannot stop stereo calls."""
+    try:
+        return hashlib.sha256(Path(path or role_model_path()).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "missing"
+
+
+def _check_shape(pipeline: Any, path: Path) -> None:
+    """The file must hold what train_roles.py writes: TF-IDF then logistic regression, labels 0/1."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    steps = getattr(pipeline, "steps", None)
+    ok = (
+        isinstance(pipeline, Pipeline)
+        and len(steps) == 2
+        and isinstance(steps[0][1], TfidfVectorizer)
+        and isinstance(steps[1][1], LogisticRegression)
+        and sorted(getattr(pipeline, "classes_", [])) == [0, 1]
+    )
+    if not ok:
+        raise QCError(f"{path}: not a role model (expected TF-IDF + LogisticRegression with labels 0/1)")
+
+
+def _check_meta(path: Path) -> None:
+    """Warn (not fail) when the side-car says the model came from another scikit-learn or another file."""
+    import sklearn
+
+    meta_path = path.with_name(META_FILE)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("%s: no readable metadata next to the role model", meta_path)
+        return
+    if meta.get("sklearn_version") != sklearn.__version__:
+        log.warning(
+            "role model %s was trained with scikit-learn %s, running %s: retrain with models/train_roles.py "
+            "if mono role attribution looks wrong",
+            path,
+            meta.get("sklearn_version"),
+            sklearn.__version__,
+        )
+    expected = meta.get("model_sha256")
+    if expected and expected != hashlib.sha256(path.read_bytes()).hexdigest():
+        log.warning("%s: model file does not match %s (model_sha256): stale metadata?", path, meta_path.name)
 
 
 _OPENING = re.compile(r"(您好|你好).{0,8}(为您服务|工号|很高兴)")
@@ -86,11 +182,11 @@ def attribute_roles(
     between two agent turns is weighed against its neighbours instead of being judged alone.
     """
     if not texts:
-        return RoleGuess((), 0.0, "opening script + models/roles.json + turn-taking")
+        return RoleGuess((), 0.0, METHOD)
     opening = re.compile(_OPENING.pattern + ("|" + "|".join(map(re.escape, company)) if company else ""))
     emissions = []
-    for k, text in enumerate(texts):
-        p = min(max(model.p_agent(text), 0.02), 0.98)
+    for k, (text, p_agent) in enumerate(zip(texts, model.p_agent_many(texts), strict=True)):
+        p = min(max(p_agent, 0.02), 0.98)
         if k < 3 and opening.search(normalize(text).text):
             p = max(p, 0.95)  # the side that says the opening script is the agent
         emissions.append((p, 1 - p))  # (agent, customer)
@@ -101,7 +197,7 @@ def attribute_roles(
         confidences.append(conf)
         speakers.append(("agent" if p >= 0.5 else "customer") if conf >= min_confidence else "unknown")
     mean = sum(confidences) / len(confidences)
-    return RoleGuess(tuple(speakers), round(mean, 3), "opening script + models/roles.json + turn-taking")
+    return RoleGuess(tuple(speakers), round(mean, 3), METHOD)
 
 
 def _forward_backward(emissions: Sequence[tuple[float, float]], switch: float) -> list[float]:

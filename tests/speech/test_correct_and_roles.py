@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
+import os
+import zipfile
 
 import pytest
 
+from qc.errors import QCError
 from qc.speech.correct import HomophoneCorrector
-from qc.speech.roles import ROLE_MODEL, RoleModel, attribute_roles
-from qc.speech.transcribe import correction_terms
-from tests.conftest import LEXICONS, ROOT
+from qc.speech.roles import ALLOWED_TYPES, RoleModel, attribute_roles, role_model_path
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def corrector():
-    terms, _ = correction_terms(LEXICONS)
+def corrector(terms):
     return HomophoneCorrector(terms)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return RoleModel.load()
+
+
+@pytest.fixture(scope="module")
+def train():
+    spec = importlib.util.spec_from_file_location("train_roles", ROOT / "models" / "train_roles.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # fmt: off
@@ -35,45 +51,87 @@ def test_never_creates_a_violation_or_changes_other_words(corrector, text):
     assert corrector.correct(text)[0] == text
 
 
-def test_banned_phrases_are_not_protected_terms():
-    terms, _ = correction_terms(LEXICONS)
+def test_banned_phrases_are_not_protected_terms(terms):
     assert "领导" not in terms and "中通速递" in terms and "工号" in terms
 
 
-def test_role_model_metadata_and_accuracy():
+@pytest.mark.issue(7)
+def test_role_model_is_a_skops_file_in_the_models_folder():
+    path = role_model_path()
+    assert path.name == "roles.skops" and path.is_file() and zipfile.is_zipfile(path)
+    assert not (path.parent / "roles.json").exists()
+    from sklearn.pipeline import Pipeline
+
+    assert isinstance(RoleModel.load().pipeline, Pipeline)
+
+
+@pytest.mark.issue(7)
+def test_role_model_metadata_and_accuracy(model, train):
     meta = json.loads((ROOT / "models" / "roles.meta.json").read_text(encoding="utf-8"))
-    assert meta["held_out"]["accuracy"] >= 0.85 and meta["training_examples"] > 300
-    model = RoleModel.load(ROLE_MODEL)
+    assert meta["held_out"]["accuracy"] >= 0.934 and meta["training_examples"] > 300
+    assert meta["model_sha256"] == hashlib.sha256(role_model_path().read_bytes()).hexdigest()
+    assert meta["sklearn_version"] and meta["skops_version"] and meta["trained"]
+    texts, labels = train.training_data()
+    assert meta["training_data_sha256"] == train.data_digest(texts, labels), "training data changed: retrain"
     assert model.p_agent("请问您还有什么需要帮助") > 0.7
     assert model.p_agent("我的快递怎么还没到，你们到底管不管") < 0.3
 
 
-def test_committed_model_is_the_one_the_training_script_fits():
-    """Refit from the shipped data: the JSON model must give sklearn's probabilities (no stale model)."""
-    pytest.importorskip("sklearn")
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("train_roles", ROOT / "models" / "train_roles.py")
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
+def test_committed_model_is_the_one_the_training_script_fits(model, train):
+    """Refit from the shipped data: the stored model must give the same probabilities (no stale model)."""
     texts, labels = train.training_data()
     fitted = train.make_model().fit(texts, labels)
-    model = RoleModel.load(ROLE_MODEL)
     probe = texts[::17] + ["我想问一下运费", "您好请问有什么可以帮您"]
-    for text, p in zip(probe, fitted.predict_proba(probe)[:, 1], strict=True):
-        assert model.p_agent(text) == pytest.approx(p, abs=1e-9), text
+    ours = model.p_agent_many(probe)
+    for text, mine, p in zip(probe, ours, fitted.predict_proba(probe)[:, 1], strict=True):
+        assert mine == pytest.approx(p, abs=1e-9), text
 
 
-def test_opening_script_makes_the_speaker_agent():
-    model = RoleModel.load(ROLE_MODEL)
+@pytest.mark.issue(7)
+def test_held_out_accuracy_is_what_the_metadata_says(train):
+    meta = json.loads((ROOT / "models" / "roles.meta.json").read_text(encoding="utf-8"))
+    accuracy, tested = train.held_out_accuracy(*train.training_data())
+    assert round(accuracy, 3) == meta["held_out"]["accuracy"] >= 0.934 and tested == meta["held_out"]["examples"]
+
+
+@pytest.mark.issue(7)
+def test_a_model_file_with_untrusted_types_is_refused_before_anything_runs(tmp_path):
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    evil = make_pipeline(FunctionTransformer(os.system), LogisticRegression())
+    sio.dump(evil, tmp_path / "roles.skops")
+    assert sio.get_untrusted_types(file=tmp_path / "roles.skops")  # skops itself would not trust it either
+    with pytest.raises(QCError, match="refused to load the role model.*system"):
+        RoleModel.load(tmp_path / "roles.skops")
+    assert not any("system" in t or "function" in t for t in ALLOWED_TYPES)
+
+
+@pytest.mark.issue(7)
+def test_a_foreign_or_missing_model_file_is_a_clear_error(tmp_path):
+    import skops.io as sio
+    from sklearn.dummy import DummyClassifier
+
+    sio.dump(DummyClassifier().fit([[0], [1]], [0, 1]), tmp_path / "dummy.skops")
+    with pytest.raises(QCError, match="not a role model"):
+        RoleModel.load(tmp_path / "dummy.skops")
+    (tmp_path / "text.skops").write_text("hello", encoding="utf-8")
+    with pytest.raises(QCError, match="not a skops role model"):
+        RoleModel.load(tmp_path / "text.skops")
+    with pytest.raises(QCError, match="No such file"):
+        RoleModel.load(tmp_path / "missing.skops")
+
+
+def test_opening_script_makes_the_speaker_agent(model):
     guess = attribute_roles(["您好中通速递工号1024为您服务", "我的件到哪了", "我帮您查一下"], model, ["中通速递"])
     assert guess.speakers[0] == "agent" and guess.speakers[1] == "customer"
     assert 0.5 <= guess.confidence <= 1
 
 
-def test_turn_taking_keeps_a_lone_ambiguous_turn_from_being_blamed_on_the_agent():
+def test_turn_taking_keeps_a_lone_ambiguous_turn_from_being_blamed_on_the_agent(model):
     """Seen on the mono test call: the customer's 我现在找不到单号了 between two agent turns."""
-    model = RoleModel.load(ROLE_MODEL)
     texts = ["您好中通速递很高兴为您服务", "您好我想查一下我的快件", "好的请问您的运单号码是多少", "我现在找不到单号了",
              "没关系麻烦您告诉我收件人的电话"]
     guess = attribute_roles(texts, model, ["中通速递"])

@@ -166,6 +166,12 @@ class PoliteRule(PhraseRule):
     categories: ClassVar[tuple[str, ...]] = ("polite",)
 
     def evaluate(self, view: CallView) -> Evaluation:
-        """The number of times the term is said, under the rule's name; never a finding."""
-        count = sum(1 for _ in self._spans(view))
+        """The number of times the term is said, under the rule's name; never a finding. (Counted on
+        the joined text: mapping each of a call's many polite words back to its utterance would
+        cost more than all the other rules together.)"""
+        count = 0
+        for speaker in self.speakers:
+            joined = view.joined.get(speaker)
+            if joined is not None and view.is_candidate(speaker, self.info.id):
+                count += len(self.matches(joined.norm, view.segmenter))
         return Evaluation(polite={self.info.name: count}) if count else NOTHING

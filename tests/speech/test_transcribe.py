@@ -1,0 +1,189 @@
+"""CallTranscriber without the real model: cache key, errors, truncation, absolute paths, output files.
+
+A stand-in recogniser returns one segment per non-silent channel chunk, so the whole flow (decode,
+recognise, correct, cache, write) runs in milliseconds; test_asr_real.py does it with Whisper.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qc.errors import AudioError, InputError, OutputError, QCError
+from qc.formats import read_transcript
+from qc.schema import Transcript, Utterance
+from qc.speech.recordings import CallMeta
+from qc.speech.transcribe import CallTranscriber, TranscribeOptions, transcript_file_name, write_transcript
+from qc.speech.whisper import AsrSegment, AsrSettings
+from tests.conftest import DATA, ROOT
+
+STEREO = DATA / "audio" / "stereo_call_8k.wav"
+pytestmark = pytest.mark.issue(7)
+
+
+@pytest.fixture()
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("QC_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _fake_model(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "model.bin").write_bytes(b"\x01" * 4096)
+    (folder / "config.json").write_text('{"n": 1}', encoding="utf-8")
+    return folder
+
+
+class FakeWhisper:
+    """Stands in for WhisperTranscriber: '您好公号' (工号 misheard) for every non-silent chunk."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.model_dir = model_dir
+        self.calls = 0
+
+    def resolve_model_dir(self) -> Path:
+        return self.model_dir
+
+    def transcribe(self, samples):
+        self.calls += 1
+        return [AsrSegment(0.5, min(2.0, len(samples) / 16000), "您好公号", -0.2, 0.01)]
+
+
+def _transcriber(tmp_path: Path, name: str = "m", terms=("工号",), **asr) -> CallTranscriber:
+    model = tmp_path / name
+    if not model.exists():
+        _fake_model(model)
+    t = CallTranscriber(TranscribeOptions(AsrSettings(model_dir=str(model), **asr)), list(terms), ["中通速递"])
+    t.whisper = FakeWhisper(model)
+    return t
+
+
+def test_speech_does_not_import_the_inspection_package():
+    code = "import sys, qc.speech.transcribe; print([m for m in sys.modules if m.startswith('qc.inspection')])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cache_key_ignores_threads_and_model_location(tmp_path):
+    one = _transcriber(tmp_path, cpu_threads=1)
+    eight = _transcriber(tmp_path, cpu_threads=8)
+    assert one.cache_key("abc") == eight.cache_key("abc")
+    shutil.copytree(tmp_path / "m", tmp_path / "same-model-elsewhere")
+    moved = _transcriber(tmp_path, "same-model-elsewhere")
+    assert moved.cache_key("abc") == one.cache_key("abc")
+    forced = _transcriber(tmp_path)
+    forced.options = TranscribeOptions(forced.options.asr, force=True)
+    assert forced.cache_key("abc") == one.cache_key("abc")
+
+
+def test_cache_key_changes_with_what_changes_the_transcript(tmp_path):
+    base = _transcriber(tmp_path).cache_key("abc")
+    assert _transcriber(tmp_path).cache_key("abd") != base
+    assert _transcriber(tmp_path, beam_size=1).cache_key("abc") != base
+    assert _transcriber(tmp_path, compute_type="float32").cache_key("abc") != base
+    assert _transcriber(tmp_path, vad=False).cache_key("abc") != base
+    assert _transcriber(tmp_path, language="yue").cache_key("abc") != base
+    assert _transcriber(tmp_path, terms=("工号", "快件")).cache_key("abc") != base
+    other = tmp_path / "other"
+    _fake_model(other)
+    (other / "model.bin").write_bytes(b"\x02" * 4096)
+    assert _transcriber(tmp_path, "other").cache_key("abc") != base
+    right = _transcriber(tmp_path)
+    right.options = TranscribeOptions(right.options.asr, agent_channel=1)
+    assert right.cache_key("abc") != base
+
+
+def test_transcribe_with_stand_in_recogniser_corrects_caches_and_gives_absolute_paths(tmp_path, cache, monkeypatch):
+    shutil.copy(STEREO, tmp_path / "call.wav")
+    monkeypatch.chdir(tmp_path)
+    t = _transcriber(tmp_path)
+    first = t.transcribe(CallMeta("call.wav", "c-1", "1024"))
+    assert first.audio == str((tmp_path / "call.wav").resolve()) and Path(first.audio).is_absolute()
+    assert {u.speaker for u in first.utterances} == {"agent", "customer"}
+    assert all(u.text == "您好工号" for u in first.utterances)  # corrected with the terms given
+    assert "truncated" not in first.asr
+    assert list((cache / "transcripts").glob("*.json")) and not list((cache / "transcripts").glob(".*tmp*"))
+    calls = t.whisper.calls
+    again = t.transcribe(CallMeta("call.wav", "c-1", "1024"))
+    assert t.whisper.calls == calls and again.utterances == first.utterances  # from the cache
+
+
+def test_truncated_recording_is_transcribed_and_flagged(tmp_path, cache):
+    data = STEREO.read_bytes()
+    (tmp_path / "cut.wav").write_bytes(data[: 44 + 8000 * 4 * 12])  # 12 of 19.6 seconds
+    transcript = _transcriber(tmp_path).transcribe(CallMeta(str(tmp_path / "cut.wav"), "cut", "1024"))
+    assert transcript.utterances
+    assert transcript.asr["truncated"] == {"expected_seconds": 19.6, "decoded_seconds": 12.0}
+    assert transcript.asr["audio_seconds"] == 12.0
+
+
+def test_bad_recordings_raise_plain_picklable_errors(tmp_path, cache):
+    (tmp_path / "notes.wav").write_text("not a recording", encoding="utf-8")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    t = _transcriber(tmp_path)
+    expected = {
+        "notes.wav": (AudioError, "not an audio file"),
+        "empty.wav": (AudioError, "empty file"),
+        "gone.wav": (InputError, "file not found"),
+    }
+    for name, (kind, words) in expected.items():
+        meta = CallMeta(str(tmp_path / name), name, "1024")
+        with pytest.raises(QCError) as caught:
+            t.transcribe(meta)
+        err = caught.value
+        assert isinstance(err, kind) and isinstance(err, InputError)
+        assert (err.path, str(err)) == (meta.path, f"{meta.path}: {err.reason}") and words in err.reason
+        assert "Errno" not in str(err) and meta.path not in err.reason  # the batch names the file once
+        back = pickle.loads(pickle.dumps(err))  # crosses a process boundary unchanged
+        assert type(back) is type(err) and (back.path, back.reason) == (err.path, err.reason)
+
+
+def test_unwritable_cache_still_gives_the_transcript(tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("a file where the cache folder should be", encoding="utf-8")
+    monkeypatch.setenv("QC_CACHE", str(tmp_path / "cache"))
+    transcript = _transcriber(tmp_path).transcribe(CallMeta(str(STEREO), "c-1", "1024"))
+    assert transcript.utterances
+
+
+def _transcript(call_id: str) -> Transcript:
+    return Transcript(call_id, "1024", (Utterance("agent", "您好", 0.0, 1.0),), started_at="2026-11-03T09:15:00")
+
+
+def test_call_ids_that_differ_get_different_files(tmp_path):
+    ids = ["X/1", "X_1", "X%2F1", "X 1", "王芳-0001", "..", ".", "a\\b", "A", "a"]
+    paths = [write_transcript(_transcript(i), tmp_path / "out") for i in ids]
+    assert len(set(paths)) == len(ids)
+    assert all(p.parent == tmp_path / "out" for p in paths)
+    assert {read_transcript(p).call_id for p in paths} == set(ids)
+    assert transcript_file_name("王芳-0001.a_b") == "王芳-0001.a_b.json"
+    assert transcript_file_name("X/1") == "X%2F1.json" and transcript_file_name("X%2F1") == "X%252F1.json"
+
+
+@given(st.text(min_size=1, max_size=30).filter(lambda s: not any(0xD800 <= ord(c) <= 0xDFFF for c in s)))
+def test_file_name_encoding_is_injective(call_id):
+    name = transcript_file_name(call_id)
+    assert "/" not in name and "\\" not in name and "\0" not in name
+    assert urllib.parse.unquote(name.removesuffix(".json"), errors="strict") == call_id
+
+
+def test_unwritable_out_folder_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "blocked").write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(OutputError) as caught:
+        write_transcript(_transcript("X/1"), tmp_path / "blocked" / "out")
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "blocked" / "out" / "X%2F1.json") in message
+
+
+def test_written_transcript_is_spec_json(tmp_path):
+    path = write_transcript(_transcript("c-1"), tmp_path)
+    assert json.loads(path.read_text(encoding="utf-8"))["call_id"] == "c-1"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
