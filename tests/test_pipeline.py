@@ -291,3 +291,32 @@ def _lexicon():
     from qc.inspection.lexicon import load_lexicon
 
     return load_lexicon(default_lexicon_dir())
+
+
+def test_bad_recordings_with_several_workers_are_lines_not_a_broken_pool(tmp_path):
+    """Zero bytes, not audio, a manifest naming a missing file: each one line, with --jobs 2."""
+    (tmp_path / "1024_20261103091500.wav").write_bytes(b"")
+    (tmp_path / "1024_20261103101500.wav").write_text("not audio", encoding="utf-8")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,call_id,agent_id\nmissing.wav,M-1,1024\n", encoding="utf-8")
+    for command in (
+        ["transcribe", "--out", str(tmp_path / "out")],
+        ["score", "--db", f"sqlite:///{tmp_path / 'q.db'}"],
+    ):
+        result = CliRunner().invoke(cli, [*command, str(tmp_path), str(manifest), "--jobs", "2"])
+        assert result.exit_code == 1
+        lines = _error_lines(result.stderr)
+        assert len(lines) == 3, result.stderr
+        assert "BrokenProcessPool" not in result.stderr and "Traceback" not in result.stderr
+        assert any("missing.wav" in line for line in lines)
+
+
+def test_transcribe_to_an_unwritable_folder_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    (tmp_path / "1024_20261103091500.wav").write_bytes(b"")
+    result = CliRunner().invoke(
+        cli, ["transcribe", str(tmp_path / "1024_20261103091500.wav"), "--out", str(blocker / "out")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().count("\n") == 0 and "cannot write" in result.stderr
