@@ -156,6 +156,17 @@ mask_option = click.option(
 )
 
 
+def out_option(help_text: str, folder: bool = False) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--out``: a file (reports) or a folder (transcripts)."""
+    return click.option(
+        "--out",
+        "out_dir" if folder else "out_path",
+        type=click.Path(file_okay=folder, dir_okay=folder, path_type=Path),
+        required=True,
+        help=help_text,
+    )
+
+
 def _month(value: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise click.BadParameter(f"{value!r} is not a month like 2026-11")
@@ -320,13 +331,7 @@ def score(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Folder for the transcripts (one <call_id>.json per call).",
-)
+@out_option("Folder for the transcripts (one <call_id>.json per call).", folder=True)
 @asr_options
 @lexicons_option
 @library_errors
@@ -358,13 +363,7 @@ def report() -> None:
 
 @report.command("monthly")
 @month_option
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="FILE.xlsx (summary, charts, one sheet per agent) or FILE.csv (+ FILE_明细.csv).",
-)
+@out_option("FILE.xlsx (summary, charts, one sheet per agent) or FILE.csv (+ FILE_明细.csv).")
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @db_option
 @mask_option
@@ -393,13 +392,7 @@ def report_monthly(
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option(
-    "--out",
-    "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="FILE.html (with audio clips), .xlsx, .csv or .jsonl",
-)
+@out_option("FILE.html (with audio clips), .xlsx, .csv or .jsonl")
 @db_option
 @mask_option
 @library_errors
@@ -436,9 +429,7 @@ def examples(
     help="Share of each agent's list drawn at random after the vetoed and lowest-scoring calls.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same list.")
-@click.option(
-    "--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="FILE.csv or FILE.xlsx"
-)
+@out_option("FILE.csv or FILE.xlsx")
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @db_option
 @library_errors

@@ -60,10 +60,29 @@ class Inputs:
 
 @dataclass
 class BatchSummary:
-    """What a run did: counts for the closing line, every failure for the exit status."""
+    """What a run did: counts for the closing line, every failure for the exit status.
+    ``on_failure`` is told of each failure as it happens (the CLI prints it)."""
 
     done: int = 0
     failures: list[Failure] = field(default_factory=list)
+    on_failure: Callable[[Failure], None] | None = field(default=None, repr=False)
+
+    def fail(self, failure: Failure) -> None:
+        self.failures.append(failure)
+        if self.on_failure is not None:
+            self.on_failure(failure)
+
+
+def _start(
+    paths: Sequence[str | Path], recognition: Recognition | None, on_failure: Callable[[Failure], None] | None
+) -> tuple[Recognition, BatchSummary, Inputs]:
+    """The opening of every batch: options, a summary, the inputs, and the problems found in them."""
+    recognition = recognition or Recognition()
+    summary = BatchSummary(on_failure=on_failure)
+    inputs = collect_inputs(paths, recognition.name_pattern)
+    for failure in inputs.failures:
+        summary.fail(failure)
+    return recognition, summary, inputs
 
 
 def collect_inputs(paths: Iterable[str | Path], name_pattern: str = DEFAULT_NAME_PATTERN) -> Inputs:
@@ -227,17 +246,8 @@ def score_inputs(
     ``on_progress(stage, done, total)`` drives a progress display. A database error stops the
     batch (raised as StoreError after everything stored so far is committed and reported).
     """
-    recognition = recognition or Recognition()
-    summary = BatchSummary()
-
-    def fail(failure: Failure) -> None:
-        summary.failures.append(failure)
-        if on_failure is not None:
-            on_failure(failure)
-
-    inputs = collect_inputs(paths, recognition.name_pattern)
-    for failure in inputs.failures:
-        fail(failure)
+    recognition, summary, inputs = _start(paths, recognition, on_failure)
+    fail = summary.fail
     guard = DuplicateGuard()
     pending: list[Scored] = []
 
@@ -325,18 +335,9 @@ def transcribe_inputs(
     The output folder is checked before any recording is transcribed, so an unwritable folder is
     one OutputError, not an hour of recognition followed by one error per file.
     """
-    recognition = recognition or Recognition()
-    summary = BatchSummary()
-
-    def fail(failure: Failure) -> None:
-        summary.failures.append(failure)
-        if on_failure is not None:
-            on_failure(failure)
-
     check_writable(out_dir)
-    inputs = collect_inputs(paths, recognition.name_pattern)
-    for failure in inputs.failures:
-        fail(failure)
+    recognition, summary, inputs = _start(paths, recognition, on_failure)
+    fail = summary.fail
     for path in inputs.transcripts:
         fail(Failure(str(path), "not a recording (qc transcribe takes audio files, folders or a manifest .csv)"))
     guard = DuplicateGuard()

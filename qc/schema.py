@@ -7,7 +7,7 @@ The transcript mirrors SPEC §1; the result mirrors SPEC §2. Modelled on faster
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 Speaker = Literal["agent", "customer", "unknown"]
 SPEAKERS: tuple[str, ...] = ("agent", "customer", "unknown")
@@ -23,17 +23,7 @@ Category = Literal[
     "interruption",
     "speech_rate",
 ]
-CATEGORIES: tuple[str, ...] = (
-    "banned",
-    "nonstandard",
-    "filler",
-    "negative",
-    "opening",
-    "closing",
-    "silence",
-    "interruption",
-    "speech_rate",
-)
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 
 @dataclass(frozen=True, slots=True)
