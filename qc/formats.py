@@ -6,8 +6,10 @@ can report it on one line and go on with the other calls.
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, replace
@@ -64,19 +66,24 @@ def read_transcript(path: str | Path) -> Transcript:
         raw = path.read_bytes()
     except OSError as err:
         raise InputError(str(path), f"cannot read file ({describe_os_error(err)})") from None
+    # UTF-8 (with or without BOM) is the format; UTF-16 with a BOM (what Windows editors call
+    # "Unicode") is unambiguous, so it is read too rather than refused.
+    encoding = "utf-16" if raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-8-sig"
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as err:
         raise InputError(str(path), f"not UTF-8 (byte {err.start}; GBK?) — save the file as UTF-8") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise InputError(str(path), f"invalid JSON at line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise InputError(str(path), "invalid transcript: JSON nested too deeply") from None
     transcript = transcript_from_dict(data, str(path))
     if transcript.audio and not Path(transcript.audio).is_absolute():
         # A recording named relative to the transcript file is stored as an absolute path, so
         # exports run from any other folder still find it.
-        return replace(transcript, audio=str((path.parent / transcript.audio).resolve()))
+        return replace(transcript, audio=os.path.realpath(path.parent / transcript.audio))
     return transcript
 
 

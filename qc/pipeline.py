@@ -103,7 +103,8 @@ def collect_inputs(paths: Iterable[str | Path], name_pattern: str = DEFAULT_NAME
             for entry in read_manifest(path):
                 (failures.append(entry.failure()) if isinstance(entry, InputError) else metas.append(entry))
         elif path.is_dir():
-            found = sorted(q for q in path.rglob("*") if q.is_file() and _wanted(q))
+            # not is_dir() rather than is_file(): a broken link named *.json is reported, not skipped
+            found = sorted(q for q in path.rglob("*") if not q.is_dir() and _wanted(q))
             if not found:
                 failures.append(Failure(str(path), "no transcripts (.json) or recordings (.wav, .mp3…) in this folder"))
             transcripts += [q for q in found if q.suffix.lower() == TRANSCRIPT_SUFFIX]
@@ -125,9 +126,9 @@ def _wanted(path: Path) -> bool:
 
 
 def _unique_paths(paths: list[Path]) -> Iterator[Path]:
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for p in paths:
-        key = p.resolve()
+        key = os.path.realpath(p)  # never raises, a symlink loop included (Path.resolve does)
         if key not in seen:
             seen.add(key)
             yield p
@@ -136,7 +137,7 @@ def _unique_paths(paths: list[Path]) -> Iterator[Path]:
 def _unique_metas(metas: list[CallMeta]) -> Iterator[CallMeta]:
     seen: set[tuple[str, str]] = set()
     for m in metas:
-        key = (str(Path(m.path).resolve()), m.call_id)
+        key = (os.path.realpath(m.path), m.call_id)
         if key not in seen:
             seen.add(key)
             yield m
@@ -171,7 +172,7 @@ def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -
     guard = DuplicateGuard()
     kept = []
     for meta in metas:
-        duplicate = guard.check(meta.call_id, str(Path(meta.path).resolve()))
+        duplicate = guard.check(meta.call_id, os.path.realpath(meta.path))
         if duplicate is None:
             kept.append(meta)
         else:

@@ -320,3 +320,22 @@ def test_transcribe_to_an_unwritable_folder_is_one_line(tmp_path):
     )
     assert result.exit_code == 1
     assert result.stderr.strip().count("\n") == 0 and "cannot write" in result.stderr
+
+
+def test_odd_files_in_a_folder_are_each_one_line(tmp_path):
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    os.symlink("loop.json", folder / "loop.json")
+    (folder / "unicode.json").write_text(
+        json.dumps(dict(json.loads(GOOD.read_text(encoding="utf-8")), call_id="U16"), ensure_ascii=False),
+        encoding="utf-16",
+    )
+    db = f"sqlite:///{tmp_path / 'qc.db'}"
+    code, _, stderr = _score(str(folder), "--db", db)
+    assert code == 1
+    lines = _error_lines(stderr)
+    assert len(lines) == 2 and "internal error" not in stderr
+    assert any("deep.json" in line and "nested too deeply" in line for line in lines)
+    assert any("loop.json" in line and "cannot read" in line for line in lines)
+    assert Store(db).load_result_rows("U16") is not None  # UTF-16 with a BOM is read, not refused

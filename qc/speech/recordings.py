@@ -13,6 +13,7 @@ only; the rest of the batch goes on.
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ class CallMeta:
 
 def read_manifest(manifest: str | Path) -> list[CallMeta | InputError]:
     """One entry per row: CallMeta, or an InputError naming the manifest line."""
-    manifest = Path(manifest).resolve()
+    manifest = Path(os.path.realpath(manifest))
     try:
         text = manifest.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -62,7 +63,7 @@ def _manifest_row(manifest: Path, line: int, row: dict[str, str | None]) -> Call
     raw_path = (row.get("path") or "").strip()
     if not raw_path:
         return InputError(where, "empty 'path'")
-    path = (manifest.parent / Path(raw_path).expanduser()).resolve()
+    path = Path(os.path.realpath(manifest.parent / Path(raw_path).expanduser()))
     named = f"{path} ({where})"
     if not path.is_file():
         return InputError(named, "recording not found" if not path.exists() else "not a file")
@@ -106,7 +107,7 @@ def _pattern_regex(pattern: str) -> tuple[re.Pattern[str], dict[str, str]]:
 
 def meta_from_name(path: str | Path, pattern: str = DEFAULT_NAME_PATTERN) -> CallMeta:
     """Parse call metadata from a file name; InputError when the agent or the start time cannot be read."""
-    path = Path(path).expanduser().resolve()
+    path = Path(os.path.realpath(Path(path).expanduser()))
     regex, formats = _pattern_regex(pattern)
     m = regex.match(path.stem)
     if not m or not m.groupdict().get("agent_id"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -110,7 +111,7 @@ class CallTranscriber:
             except OutputError as err:  # the transcript is still good; only the next run pays again
                 log.warning("transcript cache not written: %s", err)
         utts = tuple(Utterance(**u) for u in body["utterances"])
-        audio = str(path.resolve())
+        audio = os.path.realpath(path)
         return Transcript(
             meta.call_id,
             meta.agent_id,
