@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from qc.text.normalize import normalize_pattern_text
+from qc.text.normalize import CLAUSE_BREAK, normalize_pattern_text
 from qc.text.numbers import DIGIT_RUN
 
 _SPECIAL = set("[]()|{}*#")
@@ -133,23 +133,30 @@ def _merge_literals(items: list[Node]) -> list[Node]:
     return merged
 
 
-def _to_regex(node: Node, max_gap: int) -> str:
+def _to_regex(node: Node, max_gap: int, cross: bool = False) -> str:
+    """The regex of a pattern. ``cross``: the rule lets a match span clauses, so a clause break may
+    stand between any two characters and a gap runs over breaks (never over an utterance break)."""
     kind = node[0]
+    joint = _OPTIONAL_BREAK if cross else ""
     if kind == "lit":
-        return re.escape(node[1])
+        return joint.join(re.escape(ch) for ch in node[1])
     if kind == "seq":
-        return "".join(_to_regex(n, max_gap) for n in node[1])
+        return joint.join(_to_regex(n, max_gap, cross) for n in node[1])
     if kind == "alt":
         # Longest alternatives first, so that the reported span is the fullest reading.
-        parts = sorted((_to_regex(n, max_gap) for n in node[1]), key=len, reverse=True)
+        parts = sorted((_to_regex(n, max_gap, cross) for n in node[1]), key=len, reverse=True)
         return "(?:" + "|".join(parts) + ")"
     if kind == "opt":
-        return "(?:" + _to_regex(node[1], max_gap) + ")?"
+        return "(?:" + _to_regex(node[1], max_gap, cross) + ")?"
     if kind == "gap":
-        return f".{{0,{max_gap}}}?"
+        # "." stops at UTTERANCE_BREAK ("\n", no DOTALL); the class stops at clause breaks too.
+        return f".{{0,{max_gap}}}?" if cross else f"[^{re.escape(CLAUSE_BREAK)}\n]{{0,{max_gap}}}?"
     if kind == "num":
         return DIGITS_RE
     raise AssertionError(kind)
+
+
+_OPTIONAL_BREAK = re.escape(CLAUSE_BREAK) + "?"
 
 
 def _anchors(node: Node) -> frozenset[str] | None:
@@ -187,12 +194,19 @@ def _literals(node: Node) -> list[str]:
     return []
 
 
-def compile_pattern(text: str, groups: Mapping[str, tuple[str, ...]], max_gap: int = 8) -> CompiledPattern:
-    """Parse and compile one pattern; raises PatternError with the position of the problem."""
+def compile_pattern(
+    text: str, groups: Mapping[str, tuple[str, ...]], max_gap: int = 8, cross_clauses: bool = False
+) -> CompiledPattern:
+    """Parse and compile one pattern; raises PatternError with the position of the problem.
+
+    A match stays inside one clause unless ``cross_clauses`` (the rule's ``cross_clauses: true``)."""
     if not isinstance(text, str):
         raise PatternError(f"a pattern must be text, got {type(text).__name__}")
     node = _Parser(text, groups).parse()
-    regex = _to_regex(node, max_gap)
+    regex = _to_regex(node, max_gap, cross_clauses)
     if not regex or re.fullmatch(regex, ""):
         raise PatternError("pattern can match empty text")
-    return CompiledPattern(text, re.compile(regex), _anchors(node), tuple(dict.fromkeys(_literals(node))))
+    # A literal of a clause-crossing pattern may be split by a break in the text, so it cannot be a
+    # prefilter anchor: such a rule is always tried (there are few).
+    anchors = None if cross_clauses else _anchors(node)
+    return CompiledPattern(text, re.compile(regex), anchors, tuple(dict.fromkeys(_literals(node))))

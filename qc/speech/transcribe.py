@@ -37,7 +37,7 @@ from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 4  # bump when the cached body or the way it is produced changes
+CACHE_FORMAT = 5  # bump when the cached body or the way it is produced changes
 
 
 @dataclass(frozen=True, slots=True)

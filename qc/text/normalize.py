@@ -3,9 +3,14 @@
 Typed transcripts, ASR output with spaces between words, punctuation or none, traditional or
 simplified characters, full-width letters, 工号 read digit by digit in Chinese (幺零二四) — all of
 them must score the same. Every step here is either one character for one character (script,
-width, case, digits) or a deletion (spaces, punctuation), so a position in the normalised text
-maps back to the original through a short list of shifts, and each hit can quote the raw
-transcript exactly.
+width, case, digits) or a deletion (spaces, symbols), so a position in the normalised text maps
+back to the original through a short list of shifts, and each hit can quote the raw transcript
+exactly.
+
+Clause boundaries survive: a run of punctuation (，。！？；：、… and the like) becomes one
+``CLAUSE_BREAK`` character, so a pattern never matches across two clauses (这个箱子偏大点，声明价值
+is not 大点声) unless its rule says so, and ``clause_start`` means a real clause start. Spaces are
+dropped like any other separator that is no punctuation (ASR writes them between words).
 """
 
 from __future__ import annotations
@@ -24,8 +29,21 @@ from qc.text.numbers import CN_DIGIT_VALUES, CN_DIGITS
 # (nor a "*" gap, which is "." without DOTALL) can match across it.
 _DROP = re.compile(r"[^\w\n]+|_+")
 UTTERANCE_BREAK = "\n"
-# A dropped run that contains anything but whitespace ends a clause (，。！？ etc.).
-_SPACE_ONLY = re.compile(r"\s+")
+# What a run of punctuation becomes: one character that no pattern literal contains and no "*"
+# gap crosses. ("|" cannot occur otherwise: _DROP removes every symbol.)
+CLAUSE_BREAK = "|"
+# A dropped run that contains anything but whitespace (and "_") ends a clause (，。！？ etc.).
+_NOT_A_CLAUSE_END = re.compile(r"[\s_]+")
+
+
+def _is_clause_end(run: str) -> bool:
+    return not _NOT_A_CLAUSE_END.fullmatch(run)
+
+
+def _replace_run(match: re.Match[str]) -> str:
+    return CLAUSE_BREAK if _is_clause_end(match.group(0)) else ""
+
+
 # Digits read one by one, as 工号 and phone numbers are (幺零二四, 一三八…). Three or more in a
 # row so that words like 一二线 or 三五 are left alone.
 _CN_DIGIT_RUN = re.compile(f"[{CN_DIGITS}]{{3,}}")
@@ -95,26 +113,27 @@ class NormalizedText:
             removed = 0
             for m in _DROP.finditer(self.folded):
                 start, end = m.span()
-                shifts.append((start - removed, removed := removed + end - start))
+                if _is_clause_end(m.group(0)):
+                    # the run's first punctuation mark stays, as CLAUSE_BREAK; blanks before it go
+                    lead = _NOT_A_CLAUSE_END.match(m.group(0))
+                    if lead:
+                        shifts.append((start - removed, removed := removed + lead.end()))
+                        start += lead.end()
+                    start += 1
+                if end > start:
+                    shifts.append((start - removed, removed := removed + end - start))
             self._shifts = tuple(shifts)
         return self._shifts
 
     @property
     def clause_starts(self) -> frozenset[int]:
-        """Normalised positions where a clause begins (start, after punctuation, after a break)."""
+        """Normalised positions where a clause begins: the start, and after every clause or utterance break."""
         if self._clause_starts is None:
             starts = {0}
-            for m in _DROP.finditer(self.folded):
-                if not _SPACE_ONLY.fullmatch(m.group(0)):
-                    starts.add(self._norm(m.start()))
+            starts.update(p + 1 for p in _find_all(self.text, CLAUSE_BREAK))
             starts.update(p + 1 for p in _find_all(self.text, UTTERANCE_BREAK))
             self._clause_starts = frozenset(starts)
         return self._clause_starts
-
-    def _norm(self, folded_pos: int) -> int:
-        """Normalised position of the first kept character at or after ``folded_pos``."""
-        i = bisect_right(self.shifts, (folded_pos, 1 << 30), key=lambda sh: (sh[0] + sh[1], 0)) - 1
-        return folded_pos - (self.shifts[i][1] if i >= 0 else 0)
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map a normalised span [start, end) to the span of the original text."""
@@ -130,7 +149,7 @@ class NormalizedText:
         """Normalised position where the clause containing ``pos`` ends."""
         after = [s for s in self.clause_starts if s > pos]
         end = min(after) if after else len(self.text)
-        return end - 1 if end > 0 and self.text[end - 1] == UTTERANCE_BREAK else end
+        return end - 1 if end > 0 and self.text[end - 1] in (UTTERANCE_BREAK, CLAUSE_BREAK) else end
 
     def utterance_bounds(self, pos: int) -> tuple[int, int]:
         """Normalised [start, end) of the utterance containing ``pos`` (the whole text if only one)."""
@@ -156,7 +175,7 @@ def normalize(text: str) -> NormalizedText:
 
 def _normalize(text: str, original: str) -> NormalizedText:
     folded = fold(text)
-    return NormalizedText(original, folded, spoken_digits_to_arabic(_DROP.sub("", folded)))
+    return NormalizedText(original, folded, spoken_digits_to_arabic(_DROP.sub(_replace_run, folded)))
 
 
 def _find_all(text: str, char: str) -> list[int]:
@@ -207,5 +226,11 @@ def normalize_joined(texts: list[str], indices: list[int]) -> JoinedText:
 
 
 def normalize_pattern_text(text: str) -> str:
-    """Normalise a literal taken from a lexicon pattern exactly as transcripts are normalised."""
-    return normalize(text).text
+    """Normalise a literal taken from a lexicon pattern exactly as transcripts are normalised (its
+    punctuation, if any, dropped: a literal never contains a clause break)."""
+    return normalize(text).text.replace(CLAUSE_BREAK, "")
+
+
+def speech_length(text: str) -> int:
+    """Characters actually spoken in normalised text (breaks are not speech)."""
+    return len(text) - text.count(CLAUSE_BREAK) - text.count(UTTERANCE_BREAK)

@@ -96,7 +96,7 @@ def test_a_new_kind_is_one_class(small):
 
     class Shout:
         kind = "shout"
-        info = small.rules[0].info
+        info = replace(small.rules[0].info, id="T-SHOUT-001")
         examples_hit = examples_miss = ()
 
         def evaluate(self, view):
@@ -108,6 +108,5 @@ def test_a_new_kind_is_one_class(small):
         def word_literals(self):
             return ()
 
-    inspector = Inspector(small.lexicon)
-    inspector.rules = (*inspector.rules, Shout())
+    inspector = Inspector(replace(small.lexicon, rules=(*small.lexicon.rules, Shout())))
     assert inspector.score(call(("agent", "您好测试公司"), ("agent", "再见"))).polite_terms["shout"] == 2

@@ -103,3 +103,20 @@ def test_typed_asr_and_traditional_score_the_same(inspector, variant):
     result = inspector.score(call(*[("agent", p) for p in parts if p]))
     assert {h.rule_id for h in result.hits} == {"BAN-002", "CLOSE-002"}
     assert result.checks["opening"].ok and result.checks["closing"].ok
+
+
+# fmt: off
+@pytest.mark.issue(8)
+@pytest.mark.parametrize("text,not_expected", [
+    ("这个箱子偏大点，声明价值您填一下", "NS-002"),   # not 大点声
+    ("今天派得快，说不定上午就到", "NS-003"),         # not 快说
+])
+# fmt: on
+def test_patterns_do_not_cross_clause_boundaries(inspector, text, not_expected):
+    assert not_expected not in rule_ids(agent_says(inspector, text))
+
+
+@pytest.mark.issue(8)
+def test_a_rule_may_say_it_crosses_clauses(inspector):
+    """NS-010 不行，就是不行 is one behaviour said across a comma: its rule has cross_clauses: true."""
+    assert "NS-010" in rule_ids(agent_says(inspector, "不行，就是不行"))

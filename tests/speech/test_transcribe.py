@@ -187,3 +187,20 @@ def test_written_transcript_is_spec_json(tmp_path):
     path = write_transcript(_transcript("c-1"), tmp_path)
     assert json.loads(path.read_text(encoding="utf-8"))["call_id"] == "c-1"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.issue(8)
+def test_pauses_inside_a_turn_become_clause_breaks():
+    """Recognised speech gets the clause boundaries typed text has: a pause is written as "，"."""
+    from types import SimpleNamespace as W
+
+    from qc.speech.whisper import _split_at_pauses
+
+    timed = [("这个", 0.0, 0.4), ("箱子", 0.4, 0.8), ("偏大点", 0.8, 1.3), ("声明", 1.9, 2.2), ("价值", 2.2, 2.5),
+             ("。", 2.5, 2.5), ("好", 3.2, 3.4), ("的", 5.5, 5.7)]  # fmt: skip
+    words = [W(word=w, start=s, end=e) for w, s, e in timed]
+    seg = W(words=words, start=0.0, end=5.7, text="")
+    assert _split_at_pauses(seg, pause=1.5, clause_pause=0.4) == [
+        (0.0, 3.4, "这个箱子偏大点，声明价值。好"),
+        (5.5, 5.7, "的"),
+    ]

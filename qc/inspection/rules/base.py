@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
 from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
-from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined
+from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined, speech_length
 from qc.text.words import JiebaSegmenter
 
 
@@ -105,14 +105,16 @@ class CallView:
         return cached
 
     def norm_length(self, index: int) -> int:
-        """Characters of the utterance after normalisation (from the joined text when there is one)."""
+        """Spoken characters of the utterance after normalisation (from the joined text when there is one)."""
         if self._lengths is None:
             self._lengths = {}
             for joined in self.joined.values():
+                text = joined.norm.text
                 for k, i in enumerate(joined.indices):
-                    self._lengths[i] = joined.part_length(k)
+                    start = joined.starts[k]
+                    self._lengths[i] = speech_length(text[start : start + joined.part_length(k)])
         length = self._lengths.get(index)
-        return length if length is not None else len(self.norm(index).text)
+        return length if length is not None else speech_length(self.norm(index).text)
 
     def is_candidate(self, speaker: str, rule_id: str) -> bool:
         return self.candidates is None or rule_id in self.candidates.get(speaker, ())
@@ -150,7 +152,7 @@ class Rule(Protocol):
 class SpecReader:
     """Reads one rule's mapping, rejecting unknown keys and wrong types with a clear message."""
 
-    COMMON = ("id", "name", "kind", "category", "source", "suggestion", "examples", "__line__")
+    COMMON = ("id", "name", "kind", "category", "source", "suggestion", "examples", "cross_clauses", "__line__")
 
     def __init__(self, spec: Mapping[str, Any], allowed: Sequence[str], groups: Mapping[str, tuple[str, ...]]):
         unknown = sorted(set(spec) - set(self.COMMON) - set(allowed))
@@ -187,10 +189,11 @@ class SpecReader:
         raw = self.get(key, list, [] if not required else None, required)
         if required and not raw:
             raise RuleSpecError(f"'{key}' is empty")
+        cross = self.get("cross_clauses", bool, False)
         out, errors = [], []
         for text in raw:
             try:
-                out.append(compile_pattern(text, self.groups, max_gap))
+                out.append(compile_pattern(text, self.groups, max_gap, cross))
             except PatternError as err:
                 errors.append(f"pattern {text!r} in '{key}': {err}")
         if errors:
