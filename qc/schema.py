@@ -71,6 +71,12 @@ class Hit:
     veto: bool
     source: str | None = None
     detail: str | None = None
+    hit_id: str = ""  # stable within the call while rule, utterance and quoted span stay: BAN-002@2:0-5
+    status: str = "confirmed"  # confirmed (a rule matched) | suspected (learned layer) | rejected (review)
+    confidence: float = 1.0
+
+
+Status = Literal["confirmed", "suspected", "rejected"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 import ahocorasick
 
 from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import CallView, Finding
-from qc.inspection.scorecard import price_findings
+from qc.inspection.scorecard import Scorecard, price_findings
 from qc.schema import CallResult, Check, Hit, Transcript
 from qc.text.normalize import NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
@@ -86,9 +87,15 @@ class Inspector:
     def score(self, transcript: Transcript) -> CallResult:
         """Inspect and price one call."""
         findings, checks, polite = self.inspect(transcript)
-        priced, score, veto = price_findings(((f.rule.id, f.rule.category) for f in findings), self.lexicon.scorecard)
+        card = self.lexicon.scorecard
+        charged_by = once_per_utterance_and_category(findings, card)
+        keys = [(f.rule.id, f.rule.category) for f in findings]
+        priced, score, veto = price_findings(keys, card, free=charged_by)
         norms = _norms_needed(transcript, findings)
-        hits = tuple(_to_hit(f, p.deduction, p.veto, transcript, norms) for f, p in zip(findings, priced, strict=True))
+        hits = _with_ids(
+            _to_hit(f, p.deduction, p.veto, transcript, norms, _free_reason(findings, charged_by.get(i)))
+            for i, (f, p) in enumerate(zip(findings, priced, strict=True))
+        )
         return CallResult(
             call_id=transcript.call_id,
             agent_id=transcript.agent_id,
@@ -107,6 +114,49 @@ class Inspector:
         )
 
 
+def once_per_utterance_and_category(findings: list[Finding], card: Scorecard) -> dict[int, int]:
+    """One utterance costs at most once per category: {position of a finding listed free: position
+    of the finding charged instead} — the dearest of the utterance's findings in that category
+    (the first of equals). Findings of the whole call (a missing closing) are each charged."""
+    best: dict[tuple[int, str], int] = {}
+    for i, f in enumerate(findings):
+        if f.utterance is None:
+            continue
+        key = (f.utterance, f.rule.category)
+        j = best.get(key)
+        if j is None or card.price(f.rule.id, f.rule.category) > card.price(
+            findings[j].rule.id, findings[j].rule.category
+        ):
+            best[key] = i
+    return {
+        i: best[(f.utterance, f.rule.category)]
+        for i, f in enumerate(findings)
+        if f.utterance is not None and best[(f.utterance, f.rule.category)] != i
+    }
+
+
+def _price(card: Scorecard, finding: Finding) -> float:
+    return card.price(finding.rule.id, finding.rule.category)
+
+
+def _free_reason(findings: list[Finding], charged: int | None) -> str | None:
+    if charged is None:
+        return None
+    rule = findings[charged].rule
+    return f"同一句已按 {rule.id}（{rule.name}）扣分，本条不重复扣分"
+
+
+def _with_ids(hits: Iterable[Hit]) -> tuple[Hit, ...]:
+    """Make every ``hit_id`` unique within the call: a repeat gets #2, #3… (two silences after the
+    same turn, say). The ids themselves are made in ``_to_hit``."""
+    out: list[Hit] = []
+    seen: dict[str, int] = {}
+    for h in hits:
+        n = seen[h.hit_id] = seen.get(h.hit_id, 0) + 1
+        out.append(h if n == 1 else replace(h, hit_id=f"{h.hit_id}#{n}"))
+    return tuple(out)
+
+
 def _norms_needed(transcript: Transcript, findings: Iterable[Finding]) -> dict[int, NormalizedText]:
     needed = {f.utterance for f in findings if f.quote is None and f.span is not None and f.utterance is not None}
     return {i: normalize(transcript.utterances[i].text) for i in needed}
@@ -118,12 +168,23 @@ def context_window(text: str, start: int, end: int, radius: int = CONTEXT_CHARS)
     return ("…" if lo > 0 else "") + text[lo:hi] + ("…" if hi < len(text) else "")
 
 
-def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript, norms: dict[int, NormalizedText]) -> Hit:
+def _to_hit(
+    f: Finding,
+    deduction: float,
+    veto: bool,
+    transcript: Transcript,
+    norms: dict[int, NormalizedText],
+    free_reason: str | None = None,
+) -> Hit:
+    """The finding as a Hit. Its ``hit_id`` is rule@utterance:start-end over the quoted characters of
+    the original text (rule@utterance for a whole turn, rule@call for the whole call), so it stays
+    the same across re-scoring while rule, utterance and quote stay: review verdicts are keyed by it."""
     rule = f.rule
+    detail = f.detail if free_reason is None else "；".join(d for d in (f.detail, free_reason) if d)
     if f.utterance is None:
         return Hit(
             rule.id, rule.category, rule.name, "agent", None, f.start, f.end, "", "", rule.suggestion,
-            deduction, veto, rule.source, f.detail,
+            deduction, veto, rule.source, detail, hit_id=f"{rule.id}@call",
         )  # fmt: skip
     u = transcript.utterances[f.utterance]
     if f.quote is not None:
@@ -131,7 +192,14 @@ def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript, no
     elif f.span is not None:
         start, end = norms[f.utterance].to_original(*f.span)
     else:
-        start, end = 0, min(len(u.text), 2 * CONTEXT_CHARS)
+        start, end = None, None
+    if start is None or end is None:
+        # a timing finding about the whole turn: quote its beginning
+        cut = min(len(u.text), 2 * CONTEXT_CHARS)
+        text, context, hit_id = u.text[:cut], context_window(u.text, 0, cut), f"{rule.id}@{f.utterance}"
+    else:
+        text, context = u.text[start:end], context_window(u.text, start, end)
+        hit_id = f"{rule.id}@{f.utterance}:{start}-{end}"
     return Hit(
         rule_id=rule.id,
         category=rule.category,
@@ -140,13 +208,14 @@ def _to_hit(f: Finding, deduction: float, veto: bool, transcript: Transcript, no
         utterance=f.utterance,
         start=f.start if f.start is not None else u.start,
         end=f.end if f.end is not None else u.end,
-        text=u.text[start:end],
-        context=context_window(u.text, start, end),
+        text=text,
+        context=context,
         suggestion=rule.suggestion,
         deduction=deduction,
         veto=veto,
         source=rule.source,
-        detail=f.detail,
+        detail=detail,
+        hit_id=hit_id,
     )
 
 

@@ -6,7 +6,7 @@ points it actually cost after caps, so the deductions on a call always add up to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -105,14 +105,20 @@ class Priced:
     veto: bool
 
 
-def price_findings(keys: Iterable[tuple[str, str]], card: Scorecard) -> tuple[list[Priced], float, bool]:
-    """Price (rule_id, category) pairs in call order; returns per-finding prices, score, veto."""
+def price_findings(
+    keys: Iterable[tuple[str, str]], card: Scorecard, free: Collection[int] = ()
+) -> tuple[list[Priced], float, bool]:
+    """Price (rule_id, category) pairs in call order; returns per-finding prices, score, veto.
+
+    ``free``: positions of findings listed at no cost (another finding already charged the same
+    utterance for the same category); a veto rule among them still fails the call.
+    """
     spent: dict[str, float] = {}
     priced = []
     total = 0.0
     vetoed = False
-    for rule_id, category in keys:
-        want = card.price(rule_id, category)
+    for position, (rule_id, category) in enumerate(keys):
+        want = 0.0 if position in free else card.price(rule_id, category)
         cap = card.categories[category].cap
         used = spent.get(category, 0.0)
         take = want if cap is None else max(0.0, min(want, cap - used))

@@ -22,7 +22,7 @@ from qc.config import database_url
 from qc.errors import StoreError
 from qc.formats import checks_to_dict, transcript_to_dict
 from qc.schema import CallResult, Hit, Transcript
-from qc.store.tables import SCHEMA_VERSION, agents, calls, hits, meta, metadata, results, rulesets
+from qc.store.tables import MIGRATIONS, SCHEMA_VERSION, agents, calls, hits, meta, metadata, results, rulesets
 
 
 def _call_row(t: Transcript) -> dict[str, Any]:
@@ -171,11 +171,20 @@ class Store:
             version = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
             if version is None:
                 conn.execute(meta.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(version) != SCHEMA_VERSION:
+            elif int(version) > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self._display()} has schema version {version}, this qc needs {SCHEMA_VERSION}; "
-                    "use a database made by this version or re-score into a new one"
+                    f"{self._display()} has schema version {version}, made by a newer qc (this one knows "
+                    f"{SCHEMA_VERSION}); upgrade qc or use another database"
                 )
+            elif int(version) < SCHEMA_VERSION:
+                self._migrate(conn, int(version))
+
+    def _migrate(self, conn: Connection, version: int) -> None:
+        """Bring an older database up to SCHEMA_VERSION, step by step, inside the open transaction."""
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[step]:
+                conn.exec_driver_sql(statement)
+        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

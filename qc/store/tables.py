@@ -1,14 +1,14 @@
 """The tables of the results database (SQLAlchemy Core), shared by the store and its queries.
 
 ``SCHEMA_VERSION`` is written into ``qc_meta``; a database made by a newer qc is refused rather
-than misread.
+than misread, and an older one is migrated in place (``MIGRATIONS``).
 """
 
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
 
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -77,6 +77,21 @@ hits = Table(
     Column("veto", Boolean, nullable=False),
     Column("detail", Text),
     Column("source", Text),
+    Column("hit_id", String(160)),
+    Column("status", String(16), nullable=False, server_default="confirmed"),
+    Column("confidence", Float, nullable=False, server_default="1.0"),
     Index("ix_hits_call", "call_id"),
     Index("ix_hits_category_rule", "category", "rule_id"),
 )
+
+
+# Statements that take a database from version N-1 to N (the key), run in one transaction.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (  # SPEC §2, second round: every hit has a stable id, a status and a confidence
+        "ALTER TABLE hits ADD COLUMN hit_id VARCHAR(160)",
+        "ALTER TABLE hits ADD COLUMN status VARCHAR(16) DEFAULT 'confirmed' NOT NULL",
+        "ALTER TABLE hits ADD COLUMN confidence FLOAT DEFAULT 1.0 NOT NULL",
+        "UPDATE hits SET hit_id = rule_id || '@' || COALESCE(CAST(utterance AS VARCHAR(12)), 'call') || '#' || "
+        "CAST(seq AS VARCHAR(12))",
+    ),
+}

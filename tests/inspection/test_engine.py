@@ -110,3 +110,25 @@ def test_a_new_kind_is_one_class(small):
 
     inspector = Inspector(replace(small.lexicon, rules=(*small.lexicon.rules, Shout())))
     assert inspector.score(call(("agent", "您好测试公司"), ("agent", "再见"))).polite_terms["shout"] == 2
+
+
+@pytest.mark.issue(8)
+def test_one_utterance_costs_once_per_category(small):
+    """Two nonstandard phrases in one turn: the dearer is charged, the other listed at 0 saying why."""
+    result = small.score(call(("agent", "您好测试公司"), ("agent", "一根香蕉，两根香蕉"), ("agent", "香蕉，再见")))
+    bananas = [h for h in result.hits if h.rule_id == "T-NS-001"]
+    assert [h.deduction for h in bananas] == [10, 0, 10]
+    assert "不重复扣分" in bananas[1].detail and "T-NS-001" in bananas[1].detail
+    assert result.score == 80
+
+
+@pytest.mark.issue(8)
+def test_hit_ids_are_stable_and_unique(small):
+    transcript = call(("agent", "您好测试公司"), ("agent", "一根香蕉，两根香蕉"), ("agent", "好的"))
+    first, again = small.score(transcript), small.score(transcript)
+    ids = [h.hit_id for h in first.hits]
+    assert ids == [h.hit_id for h in again.hits]
+    assert len(set(ids)) == len(ids)
+    assert "T-NS-001@1:2-4" in ids and "T-NS-001@1:7-9" in ids and "T-CLOSE-001@call" in ids
+    assert all(h.status == "confirmed" and h.confidence == 1.0 for h in first.hits)
+    assert transcript.utterances[1].text[2:4] == "香蕉"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from qc.errors import StoreError
-from qc.store import Store
 from qc.formats import read_transcript
+from qc.store import Store
 from tests.conftest import SAMPLES
 
 PG_URL = os.environ.get("QC_TEST_POSTGRES_URL")
@@ -117,3 +117,23 @@ def test_reports_read_postgresql_too(db_url, tmp_path):
     calls, hits = load_month(Store(db_url), "2026-11")
     assert len(calls) == len(list(SAMPLES.glob("*.json"))) and len(hits) > 10
     assert calls["veto"].dtype == bool and all(isinstance(c, dict) for c in calls["checks"])
+
+
+@pytest.mark.issue(8)
+def test_a_version_1_database_is_migrated_in_place(db_url, inspector):
+    """Hits gained hit_id, status and confidence (SPEC §2, round 2): an older database is upgraded,
+    its stored hits get ids and stay confirmed, and nothing else changes."""
+    store = Store(db_url)
+    store.save(_scored(inspector))
+    calls_before = store.count_calls()
+    with store.engine.begin() as conn:
+        for column in ("hit_id", "status", "confidence"):
+            conn.execute(text(f"ALTER TABLE hits DROP COLUMN {column}"))
+        conn.execute(text("UPDATE qc_meta SET value='1' WHERE key='schema_version'"))
+    store.close()
+    upgraded = Store(db_url)
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == "2"
+        rows = conn.execute(text("SELECT rule_id, hit_id, status, confidence FROM hits")).all()
+    assert rows and all(h.startswith(f"{r}@") and s == "confirmed" and c == 1.0 for r, h, s, c in rows)
+    assert upgraded.count_calls() == calls_before
