@@ -1,6 +1,6 @@
 """Violation examples for trainers: each hit with the turns around it, the rewrite, and a clip.
 
-Pure functions over stored hits (qc.store.db.load_hits); writing is in qc.reports.examples_write.
+Pure functions over stored hits (qc.store.load_hits); writing is in qc.reports.examples_write.
 """
 
 from __future__ import annotations
@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from qc.reports.labels import CATEGORY_NAMES, EXAMPLE_HEADERS, SPEAKER_NAMES
 from qc.text.mask import mask_text
-from qc.reports.monthly import CATEGORY_NAMES
-
-SPEAKER_NAMES = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +81,21 @@ def build_examples(rows: list[dict[str, Any]], around: int = 2, mask: bool = Tru
 
 
 def example_record(e: Example) -> dict[str, Any]:
-    """Flat form for CSV, Excel and JSON Lines (Chinese keys for the spreadsheet columns)."""
-    return {
-        "通话编号": e.call_id,
-        "工号": e.agent_id,
-        "姓名": e.agent_name,
-        "通话时间": e.started_at,
-        "规则编号": e.rule_id,
-        "类别": e.category,
-        "规则": e.rule_name,
-        "原话": e.text,
-        "说明": e.detail,
-        "建议说法": e.suggestion,
-        "扣分": e.deduction,
-        "开始(秒)": e.start,
-        "结束(秒)": e.end,
-        "前后对话": "\n".join(f"{'▶' if t.is_hit else ' '}{t.speaker}：{t.text}" for t in e.turns),
+    """Flat form for CSV, Excel and JSON Lines, keyed by the Chinese headers (labels.EXAMPLE_HEADERS)."""
+    values = {
+        "call_id": e.call_id,
+        "agent_id": e.agent_id,
+        "agent_name": e.agent_name,
+        "started_at": e.started_at,
+        "rule_id": e.rule_id,
+        "category": e.category,
+        "rule_name": e.rule_name,
+        "text": e.text,
+        "detail": e.detail,
+        "suggestion": e.suggestion,
+        "deduction": e.deduction,
+        "start": e.start,
+        "end": e.end,
+        "turns": "\n".join(f"{'▶' if t.is_hit else ' '}{t.speaker}：{t.text}" for t in e.turns),
     }
+    return {EXAMPLE_HEADERS[key]: value for key, value in values.items()}

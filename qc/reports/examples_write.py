@@ -1,5 +1,10 @@
 """Write trainer example packs: .xlsx, .csv, .jsonl, or one self-contained .html page whose audio
-players play the clip around each hit, cut from the recording and embedded as data: URIs."""
+players play the clip around each hit, cut from the recording and embedded as data: URIs.
+
+The spreadsheet forms go through qc.reports.tables (no cell can run as a formula, numbers stay
+numbers); the page escapes every value it shows; JSON Lines is for programs and keeps the text as
+it is. Every form is written atomically and fails with one qc.errors.OutputError line.
+"""
 
 from __future__ import annotations
 
@@ -13,35 +18,40 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qc.speech.audio import SAMPLE_RATE, load_recording
 from qc.errors import AudioError, ReportError
+from qc.files import write_text_atomic
 from qc.reports.examples import Example, example_record
-from qc.reports.write import atomic_output, write_csv
+from qc.reports.labels import AUDIO_UNPLAYABLE, EXAMPLE_HEADERS, EXAMPLES_SHEET, EXAMPLES_TITLE
+from qc.reports.tables import write_csv, write_xlsx_table
+from qc.speech.audio import SAMPLE_RATE, load_recording
 
 FORMATS = (".xlsx", ".csv", ".jsonl", ".html")
+_WIDTHS = (24, 8, 8, 20, 10, 10, 16, 24, 20, 30, 6, 8, 8, 60)
 
 
-def write_examples(examples: list[Example], path: Path, clip_margin: float = 1.5) -> None:
+def write_examples(examples: list[Example], path: Path, clip_margin: float = 1.5) -> int:
+    """Write ``examples`` in the format the suffix of ``path`` names; returns how many were written.
+
+    Raises ReportError for an unknown suffix and qc.errors.OutputError (one line, naming ``path``)
+    when the file cannot be written; no partial file is left either way.
+    """
+    path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise ReportError(f"{path}: unknown format; use one of {', '.join(FORMATS)}")
     records = [example_record(e) for e in examples]
-    if suffix == ".csv":
-        write_csv(pd.DataFrame(records), path)
-    elif suffix == ".jsonl":
-        with atomic_output(path) as tmp:
-            tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    elif suffix == ".xlsx":
-        with atomic_output(path) as tmp, pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-            frame = pd.DataFrame(records)
-            frame.to_excel(writer, sheet_name="违规示例", index=False)
-            sheet = writer.sheets["违规示例"]
-            sheet.freeze_panes(1, 0)
-            for col, width in enumerate([24, 8, 8, 20, 10, 10, 16, 24, 20, 30, 6, 8, 8, 60]):
-                sheet.set_column(col, col, width)
+    if suffix in (".csv", ".xlsx"):
+        headers = list(EXAMPLE_HEADERS.values())
+        frame = pd.DataFrame(records, columns=headers)
+        if suffix == ".csv":
+            return write_csv(frame, path)
+        return write_xlsx_table(frame, path, EXAMPLES_SHEET, widths=_WIDTHS)
+    if suffix == ".jsonl":
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     else:
-        with atomic_output(path) as tmp:
-            tmp.write_text(_html(examples, clip_margin), encoding="utf-8")
+        text = _html(examples, clip_margin)
+    write_text_atomic(path, text)
+    return len(examples)
 
 
 def clip_wav(audio_path: str, start: float, end: float, cache: dict[str, np.ndarray]) -> bytes:
@@ -67,8 +77,8 @@ _STYLE = """body{font-family:"PingFang SC","Microsoft YaHei",sans-serif;margin:2
 def _html(examples: list[Example], margin: float) -> str:
     cache: dict[str, np.ndarray] = {}
     parts = [
-        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>违规示例</title>"
-        f"<style>{_STYLE}</style></head><body><h1>违规示例（{len(examples)} 条）</h1>"
+        f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>{EXAMPLES_TITLE}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{EXAMPLES_TITLE}（{len(examples)} 条）</h1>"
     ]
     for e in examples:
         esc = html.escape
@@ -88,14 +98,14 @@ def _html(examples: list[Example], margin: float) -> str:
         if not e.turns and e.detail:
             parts.append(f"<div class='turn'>{esc(e.detail)}</div>")
         if e.suggestion:
-            parts.append(f"<div class='sug'>建议说法：{esc(e.suggestion)}</div>")
+            parts.append(f"<div class='sug'>{EXAMPLE_HEADERS['suggestion']}：{esc(e.suggestion)}</div>")
         if e.audio and e.start is not None and Path(e.audio).is_file():
             try:
                 clip = clip_wav(e.audio, e.start - margin, (e.end or e.start) + margin, cache)
                 data = base64.b64encode(clip).decode()
                 parts.append(f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio>")
             except AudioError as err:
-                parts.append(f"<div class='meta'>录音无法播放：{esc(str(err))}</div>")
+                parts.append(f"<div class='meta'>{AUDIO_UNPLAYABLE}：{esc(str(err))}</div>")
         parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)

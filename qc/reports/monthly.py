@@ -1,7 +1,7 @@
 """The monthly quality sheet (服务质量综合考评表) as tables: pure pandas, no I/O.
 
-Columns are English snake_case until the very end; ``SUMMARY_HEADERS`` and ``DETAIL_HEADERS`` map
-them to the Chinese headers inspectors expect.
+Columns are English snake_case until the very end; the writers (qc.reports.write) give them the
+Chinese headers of qc.reports.labels (``SUMMARY_HEADERS``, ``DETAIL_HEADERS``, ``HIT_HEADERS``).
 """
 
 from __future__ import annotations
@@ -12,65 +12,23 @@ from operator import itemgetter
 
 import pandas as pd
 
-from qc.text.mask import mask_text
+from qc.reports.labels import (
+    CALL_COUNT,
+    CATEGORY,
+    CATEGORY_NAMES,
+    DETAIL_HEADERS,
+    HIT_COUNT,
+    HIT_HEADERS,
+    NO,
+    SCORE_BAND,
+    SCORE_BANDS,
+    SUMMARY_HEADERS,
+    YES,
+)
 from qc.schema import CATEGORIES
+from qc.text.mask import mask_text
 
-CATEGORY_NAMES = {
-    "banned": "服务禁语",
-    "nonstandard": "不规范用语",
-    "filler": "口头禅",
-    "negative": "负面表达",
-    "opening": "开场白",
-    "closing": "结束语",
-    "silence": "静默",
-    "interruption": "抢话",
-    "speech_rate": "语速",
-}
-
-SUMMARY_HEADERS = {
-    "agent_id": "工号",
-    "name": "姓名",
-    "calls": "抽检通话数",
-    "avg_score": "平均分",
-    "rank": "排名",
-    "min_score": "最低分",
-    "pass_rate": "合格率",
-    "veto_calls": "致命项次数",
-    "opening_rate": "开场白合格率",
-    "closing_rate": "结束语合格率",
-    "polite_per_call": "文明用语(次/通)",
-    "polite_rate": "文明用语使用率",
-    **{f"n_{c}": f"{n}(次)" for c, n in CATEGORY_NAMES.items()},
-    "prev_avg_score": "上月平均分",
-    "change": "环比(分)",
-}
-
-DETAIL_HEADERS = {
-    "call_id": "通话编号",
-    "started_at": "通话时间",
-    "score": "得分",
-    "veto": "致命项",
-    "lost": "扣分合计",
-    "opening_ok": "开场白",
-    "closing_ok": "结束语",
-    "polite_count": "文明用语次数",
-    "n_hits": "违规条数",
-    "deductions": "扣分明细（规则 扣分 时间 原话）",
-}
-HIT_HEADERS = {
-    "agent_id": "工号",
-    "name_agent": "姓名",
-    "call_id": "通话编号",
-    "started_at": "通话时间",
-    "rule_id": "规则编号",
-    "category": "类别",
-    "name": "规则",
-    "deduction": "扣分",
-    "time": "时间(秒)",
-    "text": "原话",
-    "suggestion": "建议说法",
-    "detail": "说明",
-}
+__all__ = ["CATEGORY_NAMES", "MonthlyReport", "build_monthly"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +98,14 @@ def build_monthly(
     bins = pd.cut(
         calls["score"],
         [-0.01, 59.99, 69.99, 79.99, 89.99, 100.0],
-        labels=["60以下", "60–69", "70–79", "80–89", "90–100"],
+        labels=list(SCORE_BANDS),
     )
-    score_bins = bins.value_counts(sort=False).rename_axis("分数段").reset_index(name="通话数")
+    score_bins = bins.value_counts(sort=False).rename_axis(SCORE_BAND).reset_index(name=CALL_COUNT)
     cat_counts = pd.DataFrame(
-        {"类别": [CATEGORY_NAMES[c] for c in CATEGORIES], "次数": [int(summary[f"n_{c}"].sum()) for c in CATEGORIES]}
+        {
+            CATEGORY: [CATEGORY_NAMES[c] for c in CATEGORIES],
+            HIT_COUNT: [int(summary[f"n_{c}"].sum()) for c in CATEGORIES],
+        }
     )
     names = dict(zip(summary["agent_id"], summary["name"], strict=True))
     return MonthlyReport(month, summary, details, hit_table, names, score_bins, cat_counts)
@@ -163,7 +124,7 @@ def _details(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> tuple[dict[
         ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
     ].copy()
     for flag in ("veto", "opening_ok", "closing_ok"):
-        base[flag] = base[flag].map({True: "是", False: "否"})
+        base[flag] = base[flag].map({True: YES, False: NO})
     if len(hits):
         h = hits.assign(
             category=hits["category"].map(CATEGORY_NAMES), time=hits["start"].round(1), text=_masked(hits["text"], mask)

@@ -1,12 +1,24 @@
-"""Which calls inspectors should still listen to by hand: per agent, vetoed and lowest-scoring calls
-first, then a seeded random share of the rest (so every agent's good calls get heard too, and the
-same seed gives the same list)."""
+"""Which calls inspectors should still listen to by hand, and the listening list they work from.
+
+Per agent, vetoed and lowest-scoring calls come first, then a seeded random share of the rest (so
+every agent's good calls get heard too, and the same seed gives the same list). The list is a
+table with empty 复听结论/复听人 columns for the inspector to fill in, written as .csv or .xlsx
+through qc.reports.tables (safe cells, numbers as numbers, atomic, one-line errors).
+"""
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pandas as pd
+
+from qc.errors import ReportError
+from qc.reports.labels import NO, REASON_LOW, REASON_RANDOM, REASON_VETO, SAMPLE_HEADERS, SAMPLE_SHEET, YES
+from qc.reports.tables import write_csv, write_xlsx_table
+
+SAMPLE_FORMATS = (".csv", ".xlsx")
+_WIDTHS = (6, 10, 10, 26, 20, 8, 8, 10, 40, 16, 10)
 
 
 def sample_calls(calls: pd.DataFrame, per_agent: int, random_share: float = 0.4, seed: int = 0) -> pd.DataFrame:
@@ -20,12 +32,54 @@ def sample_calls(calls: pd.DataFrame, per_agent: int, random_share: float = 0.4,
         worst = group.sort_values(["veto", "score", "call_id"], ascending=[False, True, True])
         vetoed = worst[worst["veto"]]
         n_worst = max(per_agent - n_random, min(len(vetoed), per_agent))
-        head = worst.head(n_worst).assign(reason=lambda f: f["veto"].map({True: "致命项", False: "低分"}))
+        head = worst.head(n_worst).assign(reason=lambda f: f["veto"].map({True: REASON_VETO, False: REASON_LOW}))
         rest = group[~group["call_id"].isin(head["call_id"])].sort_values("call_id")
         take = min(per_agent - len(head), len(rest))
         chosen = rng.sample(list(rest.index), take) if take > 0 else []
-        tail = rest.loc[sorted(chosen)].assign(reason="随机抽样")
+        tail = rest.loc[sorted(chosen)].assign(reason=REASON_RANDOM)
         picked.append(pd.concat([head, tail]))
     if not picked:
         return calls.head(0).assign(reason=[])
     return pd.concat(picked, ignore_index=True)
+
+
+def sample_table(picked: pd.DataFrame) -> pd.DataFrame:
+    """The listening list as written: one numbered row per picked call (SAMPLE_HEADERS columns)."""
+    picked = picked.reset_index(drop=True)
+    n = len(picked)
+
+    def column(name: str) -> pd.Series:
+        return picked[name] if name in picked else pd.Series([None] * n, dtype=object)
+
+    return pd.DataFrame(
+        {
+            "seq": range(1, n + 1),
+            "agent_id": column("agent_id"),
+            "name": column("name"),
+            "call_id": column("call_id"),
+            "started_at": column("started_at"),
+            "score": column("score"),
+            "veto": column("veto").map({True: YES, False: NO}),
+            "reason": column("reason"),
+            "audio": column("audio"),
+            "verdict": "",
+            "reviewer": "",
+        },
+        columns=list(SAMPLE_HEADERS),
+    )
+
+
+def write_sample(picked: pd.DataFrame, out_path: Path) -> int:
+    """Write the listening list for ``picked`` (from ``sample_calls``) as .csv or .xlsx; returns rows written.
+
+    Raises ReportError for another suffix and qc.errors.OutputError (one line, naming the file) when
+    it cannot be written; no partial file is left.
+    """
+    out_path = Path(out_path)
+    suffix = out_path.suffix.lower()
+    if suffix not in SAMPLE_FORMATS:
+        raise ReportError(f"{out_path}: the listening list is written as .csv or .xlsx")
+    table = sample_table(picked)
+    if suffix == ".csv":
+        return write_csv(table, out_path, SAMPLE_HEADERS)
+    return write_xlsx_table(table, out_path, SAMPLE_SHEET, SAMPLE_HEADERS, _WIDTHS)
