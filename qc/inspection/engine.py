@@ -18,8 +18,10 @@ from dataclasses import replace
 
 import ahocorasick
 
+from qc.classify.suspects import SuspectModel
 from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import CallView, Finding
+from qc.inspection.rules.base import RuleInfo
 from qc.inspection.scorecard import Scorecard, price_findings
 from qc.schema import CallResult, Check, Hit, Transcript
 from qc.text.normalize import NormalizedText, normalize
@@ -31,11 +33,41 @@ from qc.text.words import JiebaSegmenter
 CONTEXT_CHARS = 40
 
 
-class Inspector:
-    """A lexicon compiled for matching. Build once, then call ``score`` per transcript."""
+# The categories the learned layer judges, their names, and the shortest turn it judges (a bare
+# "嗯" or "好的" tells it nothing).
+SUSPECT_CATEGORIES = ("banned", "nonstandard", "filler", "negative")
+SUSPECT_NAMES = {
+    "banned": "疑似服务禁语",
+    "nonstandard": "疑似不规范用语",
+    "filler": "疑似口头禅",
+    "negative": "疑似负面表达",
+}
+MIN_SUSPECT_CHARS = 4
 
-    def __init__(self, lexicon: Lexicon) -> None:
+
+def suspect_rule(category: str, model_version: str) -> RuleInfo:
+    """The RuleInfo a suspected hit carries: SUS-<CATEGORY>, named for inspectors, with its model."""
+    return RuleInfo(
+        id=f"SUS-{category.upper()}",
+        name=SUSPECT_NAMES[category],
+        category=category,
+        source=f"学习模型 models/suspects.skops（{model_version}）",
+        suggestion=None,
+        file="models/suspects.skops",
+        line=None,
+    )
+
+
+class Inspector:
+    """A lexicon compiled for matching. Build once, then call ``score`` per transcript.
+
+    ``suspects``: the learned second layer (qc.classify.suspects); by default the model shipped
+    with qc, if there is one. ``learned=False`` turns the layer off (rules alone).
+    """
+
+    def __init__(self, lexicon: Lexicon, suspects: SuspectModel | None = None, learned: bool = True) -> None:
         self.lexicon = lexicon
+        self.suspects = suspects if suspects is not None or not learned else SuspectModel.bundled()
         self.rules = lexicon.rules
         self.speakers = frozenset(s for r in self.rules for s in getattr(r, "speakers", ())) | {"agent"}
         self.segmenter = JiebaSegmenter(w for r in self.rules for w in r.word_literals())
@@ -80,17 +112,35 @@ class Inspector:
             checks.update(evaluation.checks)
             for term, count in evaluation.polite.items():
                 polite[term] = polite.get(term, 0) + count
+        if self.suspects is not None:
+            findings.extend(self._suspected(view, findings))
         last = len(transcript.utterances)
         findings.sort(key=lambda f: (f.utterance if f.utterance is not None else last, f.rule.id))
         return findings, checks, polite
+
+    def _suspected(self, view: CallView, findings: list[Finding]) -> list[Finding]:
+        """Findings of the learned layer: agent turns that no phrase rule caught and that the model
+        rates over its threshold. Listed as suspected; they cost nothing until a reviewer confirms."""
+        caught = {f.utterance for f in findings if f.rule.category in SUSPECT_CATEGORIES}
+        turns = [i for i in view.agent_turns if i not in caught and view.norm_length(i) >= MIN_SUSPECT_CHARS]
+        assert self.suspects is not None
+        texts = [view.transcript.utterances[i].text for i in turns]
+        out = []
+        for i, suspicion in zip(turns, self.suspects.suspicions(texts), strict=True):
+            if suspicion is not None:
+                info = suspect_rule(suspicion.category, self.suspects.version)
+                detail = f"模型疑似（置信度 {suspicion.confidence:.2f}），待复核：复核确认前不扣分"
+                out.append(Finding(info, i, detail=detail, status="suspected", confidence=suspicion.confidence))
+        return out
 
     def score(self, transcript: Transcript) -> CallResult:
         """Inspect and price one call."""
         findings, checks, polite = self.inspect(transcript)
         card = self.lexicon.scorecard
         charged_by = once_per_utterance_and_category(findings, card)
+        suspected = {i for i, f in enumerate(findings) if f.status == "suspected"}
         keys = [(f.rule.id, f.rule.category) for f in findings]
-        priced, score, veto = price_findings(keys, card, free=charged_by)
+        priced, score, veto = price_findings(keys, card, free=charged_by.keys() | suspected)
         norms = _norms_needed(transcript, findings)
         hits = _with_ids(
             _to_hit(f, p.deduction, p.veto, transcript, norms, _free_reason(findings, charged_by.get(i)))
@@ -120,7 +170,7 @@ def once_per_utterance_and_category(findings: list[Finding], card: Scorecard) ->
     (the first of equals). Findings of the whole call (a missing closing) are each charged."""
     best: dict[tuple[int, str], int] = {}
     for i, f in enumerate(findings):
-        if f.utterance is None:
+        if f.utterance is None or f.status != "confirmed":
             continue
         key = (f.utterance, f.rule.category)
         j = best.get(key)
@@ -131,7 +181,7 @@ def once_per_utterance_and_category(findings: list[Finding], card: Scorecard) ->
     return {
         i: best[(f.utterance, f.rule.category)]
         for i, f in enumerate(findings)
-        if f.utterance is not None and best[(f.utterance, f.rule.category)] != i
+        if f.utterance is not None and f.status == "confirmed" and best[(f.utterance, f.rule.category)] != i
     }
 
 
@@ -184,7 +234,8 @@ def _to_hit(
     if f.utterance is None:
         return Hit(
             rule.id, rule.category, rule.name, "agent", None, f.start, f.end, "", "", rule.suggestion,
-            deduction, veto, rule.source, detail, hit_id=f"{rule.id}@call",
+            deduction, veto, rule.source, detail, hit_id=f"{rule.id}@call", status=f.status,
+            confidence=f.confidence,
         )  # fmt: skip
     u = transcript.utterances[f.utterance]
     if f.quote is not None:
@@ -216,6 +267,8 @@ def _to_hit(
         source=rule.source,
         detail=detail,
         hit_id=hit_id,
+        status=f.status,
+        confidence=f.confidence,
     )
 
 

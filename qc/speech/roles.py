@@ -13,7 +13,6 @@ never ``trusted=True`` — so a replaced model file cannot run code on an inspec
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections.abc import Sequence
@@ -21,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qc.classify.persist import TEXT_PIPELINE_TYPES, load_model, read_meta
 from qc.config import models_dir
 from qc.errors import QCError
-from qc.files import describe_os_error
 from qc.text.normalize import normalize
 
 if TYPE_CHECKING:
@@ -35,22 +34,7 @@ MODEL_FILE = "roles.skops"
 META_FILE = "roles.meta.json"
 METHOD = "opening script + models/roles.skops + turn-taking"
 
-# Types a TF-IDF + logistic-regression Pipeline may need beyond skops' own defaults (which already trust
-# scikit-learn estimators and plain numpy). Older skops versions list some of these as untrusted; anything
-# else in the file (a function, an arbitrary class) means it is not the model train_roles.py writes.
-ALLOWED_TYPES = frozenset(
-    {
-        "sklearn.pipeline.Pipeline",
-        "sklearn.feature_extraction.text.TfidfVectorizer",
-        "sklearn.feature_extraction.text.TfidfTransformer",
-        "sklearn.linear_model._logistic.LogisticRegression",
-        "numpy.dtype",
-        "numpy.float64",
-        "numpy.int64",
-        "numpy.ndarray",
-        "builtins.slice",
-    }
-)
+ALLOWED_TYPES = TEXT_PIPELINE_TYPES
 
 
 def role_model_path() -> Path:
@@ -69,25 +53,9 @@ class RoleModel:
     @classmethod
     def load(cls, path: Path | None = None) -> RoleModel:
         """Load ``path`` (default: the shipped model); QCError if it is missing, foreign or unsafe."""
-        import skops.io as sio  # scikit-learn and skops take seconds to import: only mono calls pay
-
         path = Path(path) if path is not None else role_model_path()
         hint = "run python models/train_roles.py"
-        try:
-            untrusted = sio.get_untrusted_types(file=path)
-        except OSError as err:
-            raise QCError(f"{path}: cannot read the role model ({describe_os_error(err)}); {hint}") from None
-        except Exception as err:  # zipfile, json and skops errors alike: not a model skops wrote
-            raise QCError(f"{path}: not a skops role model ({type(err).__name__}: {err}); {hint}") from None
-        refused = sorted(set(untrusted) - ALLOWED_TYPES)
-        if refused:
-            raise QCError(
-                f"{path}: refused to load the role model: it holds types qc does not trust ({', '.join(refused)})"
-            )
-        try:
-            pipeline = sio.load(path, trusted=untrusted)
-        except Exception as err:  # skops raises many kinds on a damaged or foreign file
-            raise QCError(f"{path}: cannot load the role model ({type(err).__name__}: {err}); {hint}") from None
+        pipeline = load_model(path, ALLOWED_TYPES, "role model", hint)
         _check_shape(pipeline, path)
         _check_meta(path)
         return cls(pipeline, path)
@@ -136,26 +104,7 @@ def _check_shape(pipeline: Any, path: Path) -> None:
 
 
 def _check_meta(path: Path) -> None:
-    """Warn (not fail) when the side-car says the model came from another scikit-learn or another file."""
-    import sklearn
-
-    meta_path = path.with_name(META_FILE)
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        log.warning("%s: no readable metadata next to the role model", meta_path)
-        return
-    if meta.get("sklearn_version") != sklearn.__version__:
-        log.warning(
-            "role model %s was trained with scikit-learn %s, running %s: retrain with models/train_roles.py "
-            "if mono role attribution looks wrong",
-            path,
-            meta.get("sklearn_version"),
-            sklearn.__version__,
-        )
-    expected = meta.get("model_sha256")
-    if expected and expected != hashlib.sha256(path.read_bytes()).hexdigest():
-        log.warning("%s: model file does not match %s (model_sha256): stale metadata?", path, meta_path.name)
+    read_meta(path, META_FILE, "role model", "retrain with models/train_roles.py")
 
 
 _OPENING = re.compile(r"(您好|你好).{0,8}(为您服务|工号|很高兴)")

@@ -53,6 +53,8 @@ class Finding:
     start: float | None = None  # override the utterance times (silence gaps)
     end: float | None = None
     quote: tuple[int, int] | None = None  # the span in the utterance's original text, when known
+    status: str = "confirmed"  # "suspected": found by the learned layer, costs nothing until reviewed
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
