@@ -45,6 +45,8 @@ SEED = 7
 HELD_BACK = 0.25
 NGRAMS = (1, 3)
 C = 8.0
+# Never flag below this probability, however clean the held-back data looks.
+FLOOR = 0.3
 
 
 def corpus_rows() -> list[dict]:
@@ -90,8 +92,8 @@ def calibrate(model: Pipeline, rows: list[dict], budget: float) -> tuple[dict[st
     for c in CATEGORIES:
         scores = sorted((p_best[i] for i in clean if best[i] == c), reverse=True)
         allowed = int(budget * len(clean))
-        # lowest threshold flagging at most `allowed` clean rows in this category (never below 0.5)
-        thresholds[c] = max(0.5, round(scores[allowed] + 1e-6, 4) if len(scores) > allowed else 0.5)
+        # lowest threshold flagging at most `allowed` clean rows in this category (never below FLOOR)
+        thresholds[c] = max(FLOOR, round(scores[allowed] + 1e-6, 4) if len(scores) > allowed else FLOOR)
     flagged = [p_best[i] >= thresholds[best[i]] for i in range(len(rows))]
     violations = Counter(r["label"] for r in rows if r["label"] != NONE)
     found_any = Counter(r["label"] for r, f in zip(rows, flagged, strict=True) if r["label"] != NONE and f)

@@ -67,12 +67,19 @@ class SuspectModel:
         path = models_dir() / MODEL_FILE
         return cls.load(path) if path.is_file() else None
 
-    def suspicions(self, texts: Sequence[str]) -> list[Suspicion | None]:
+    def suspicions(self, texts: Sequence[str], normalized: bool = False) -> list[Suspicion | None]:
         """Per text: its most likely violation category if over that category's threshold, else None.
-        One scikit-learn call for all texts (a call's agent turns at once)."""
+        One scikit-learn call for all texts (a call's agent turns at once); ``normalized``: the texts
+        are already qc-normalised (the engine has them), so they are not normalised again."""
         if not texts:
             return []
-        probabilities = self.pipeline.predict_proba([normalize(t).text for t in texts])
+        import sklearn
+
+        prepared = list(texts) if normalized else [normalize(t).text for t in texts]
+        # Input validation costs more than the prediction for one call's few dozen turns; the input
+        # is a list of strings qc made itself.
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            probabilities = self.pipeline.predict_proba(prepared)
         out: list[Suspicion | None] = []
         for row in probabilities:
             category, p = max(((c, float(row[j])) for c, j in self._columns.items()), key=lambda cp: cp[1])

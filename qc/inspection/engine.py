@@ -62,12 +62,15 @@ class Inspector:
     """A lexicon compiled for matching. Build once, then call ``score`` per transcript.
 
     ``suspects``: the learned second layer (qc.classify.suspects); by default the model shipped
-    with qc, if there is one. ``learned=False`` turns the layer off (rules alone).
+    with qc, if there is one and the lexicon's settings leave ``learned_layer`` on. ``learned=False``
+    turns the layer off (rules alone).
     """
 
-    def __init__(self, lexicon: Lexicon, suspects: SuspectModel | None = None, learned: bool = True) -> None:
+    def __init__(self, lexicon: Lexicon, suspects: SuspectModel | None = None, learned: bool | None = None) -> None:
         self.lexicon = lexicon
-        self.suspects = suspects if suspects is not None or not learned else SuspectModel.bundled()
+        if learned is None:
+            learned = lexicon.settings.learned_layer
+        self.suspects = (suspects or SuspectModel.bundled()) if learned else None
         self.rules = lexicon.rules
         self.speakers = frozenset(s for r in self.rules for s in getattr(r, "speakers", ())) | {"agent"}
         self.segmenter = JiebaSegmenter(w for r in self.rules for w in r.word_literals())
@@ -124,9 +127,9 @@ class Inspector:
         caught = {f.utterance for f in findings if f.rule.category in SUSPECT_CATEGORIES}
         turns = [i for i in view.agent_turns if i not in caught and view.norm_length(i) >= MIN_SUSPECT_CHARS]
         assert self.suspects is not None
-        texts = [view.transcript.utterances[i].text for i in turns]
+        texts = [view.norm_text(i) for i in turns]
         out = []
-        for i, suspicion in zip(turns, self.suspects.suspicions(texts), strict=True):
+        for i, suspicion in zip(turns, self.suspects.suspicions(texts, normalized=True), strict=True):
             if suspicion is not None:
                 info = suspect_rule(suspicion.category, self.suspects.version)
                 detail = f"模型疑似（置信度 {suspicion.confidence:.2f}），待复核：复核确认前不扣分"

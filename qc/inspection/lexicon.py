@@ -30,6 +30,8 @@ class Settings:
     """Company-specific facts the rules refer to."""
 
     company: tuple[str, ...]
+    # The learned second layer (suspected hits, never deducted until reviewed) on or off.
+    learned_layer: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,14 +143,24 @@ class _Loader:
                 )
             )
             company = ["中通速递"]
-        unknown = set(data) - {"schema", "company", "__line__"}
+        learned = data.get("learned_layer", True)
+        if not isinstance(learned, bool):
+            self.problems.append(
+                LexiconProblem(
+                    self.display(self.root / "settings.yaml"),
+                    "'learned_layer' must be true or false",
+                    data.get("__line__"),
+                )
+            )
+            learned = True
+        unknown = set(data) - {"schema", "company", "learned_layer", "__line__"}
         if unknown:
             self.problems.append(
                 LexiconProblem(
                     self.display(self.root / "settings.yaml"), f"unknown key(s) {sorted(unknown)}", data.get("__line__")
                 )
             )
-        return Settings(tuple(company))
+        return Settings(tuple(company), learned)
 
     def load_asr_terms(self) -> tuple[str, ...]:
         """asr.yaml (optional): domain words the recogniser's homophone correction protects."""

@@ -25,6 +25,7 @@ SPEAKER_NAMES: dict[str, str] = {"agent": "坐席", "customer": "客户", "unkno
 
 YES = "是"
 NO = "否"
+NOT_CHECKED = "未检查"
 
 # --- the monthly quality sheet (服务质量综合考评表) -------------------------------------------------
 

@@ -20,6 +20,7 @@ from qc.reports.labels import (
     HIT_COUNT,
     HIT_HEADERS,
     NO,
+    NOT_CHECKED,
     SCORE_BAND,
     SCORE_BANDS,
     SUMMARY_HEADERS,
@@ -42,8 +43,13 @@ class MonthlyReport:
     category_counts: pd.DataFrame  # 类别, 次数
 
 
-def _check_ok(checks: object, name: str) -> bool:
-    return bool(isinstance(checks, dict) and isinstance(checks.get(name), dict) and checks[name].get("ok"))
+def _check_ok(checks: object, name: str) -> float:
+    """1.0 passed, 0.0 failed, NaN not checked (a truncated recording's closing): rates leave NaN out."""
+    check = checks.get(name) if isinstance(checks, dict) else None
+    if not isinstance(check, dict):
+        return 0.0
+    ok = check.get("ok")
+    return float("nan") if ok is None else float(bool(ok))
 
 
 def build_monthly(
@@ -77,7 +83,9 @@ def build_monthly(
     )
     if len(hits):
         per_call_agent = calls.set_index("call_id")["agent_id"]
-        counted = hits.assign(agent_id=hits["call_id"].map(per_call_agent))
+        # suspected hits (learned layer, not yet reviewed) are listed on the agent's sheet but not counted
+        confirmed = hits[hits["status"] == "confirmed"] if "status" in hits else hits
+        counted = confirmed.assign(agent_id=confirmed["call_id"].map(per_call_agent))
         counts = counted.pivot_table(index="agent_id", columns="category", values="seq", aggfunc="count", fill_value=0)
     else:
         counts = pd.DataFrame(index=summary.index)
@@ -123,8 +131,9 @@ def _details(calls: pd.DataFrame, hits: pd.DataFrame, mask: bool) -> tuple[dict[
     base = calls[
         ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
     ].copy()
-    for flag in ("veto", "opening_ok", "closing_ok"):
-        base[flag] = base[flag].map({True: YES, False: NO})
+    base["veto"] = base["veto"].map({True: YES, False: NO})
+    for flag in ("opening_ok", "closing_ok"):
+        base[flag] = base[flag].map({1.0: YES, 0.0: NO}).fillna(NOT_CHECKED)
     if len(hits):
         h = hits.assign(
             category=hits["category"].map(CATEGORY_NAMES), time=hits["start"].round(1), text=_masked(hits["text"], mask)

@@ -57,6 +57,7 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
             hits.c.suggestion,
             hits.c.deduction,
             hits.c.detail,
+            hits.c.status,
         )
         .join(calls, calls.c.call_id == hits.c.call_id)
         .where(calls.c.month == month)

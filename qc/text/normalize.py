@@ -209,6 +209,11 @@ class JoinedText:
         """Which part (0-based, into ``indices``) holds normalised position ``pos``."""
         return bisect_right(self.starts, pos) - 1
 
+    def part_text(self, k: int) -> str:
+        """The normalised text of part ``k`` (exactly ``normalize(texts[k]).text``)."""
+        start = self.starts[k]
+        return self.norm.text[start : start + self.part_length(k)]
+
     def part_length(self, k: int) -> int:
         end = self.starts[k + 1] - 1 if k + 1 < len(self.starts) else len(self.norm.text)
         return end - self.starts[k]

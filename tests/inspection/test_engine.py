@@ -19,7 +19,7 @@ SMALL = DATA / "lexicon_small"
 
 @pytest.fixture(scope="module")
 def small() -> Inspector:
-    return Inspector(load_lexicon(SMALL))
+    return Inspector(load_lexicon(SMALL), learned=False)
 
 
 def test_every_kind_answers_with_one_evaluation_shape(small):
@@ -108,7 +108,7 @@ def test_a_new_kind_is_one_class(small):
         def word_literals(self):
             return ()
 
-    inspector = Inspector(replace(small.lexicon, rules=(*small.lexicon.rules, Shout())))
+    inspector = Inspector(replace(small.lexicon, rules=(*small.lexicon.rules, Shout())), learned=False)
     assert inspector.score(call(("agent", "您好测试公司"), ("agent", "再见"))).polite_terms["shout"] == 2
 
 

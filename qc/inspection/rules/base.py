@@ -76,7 +76,9 @@ class CallView:
     per speaker the ids of the phrase rules whose anchor literals occur (the engine's prefilter;
     ``None`` means "not prefiltered: try every rule", as for examples)."""
 
-    __slots__ = ("transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths")
+    __slots__ = (
+        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths", "_parts"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class CallView:
         self.agent_turns = [i for i, u in enumerate(utts) if u.speaker == "agent"]
         self._norms: dict[int, NormalizedText] = {}
         self._lengths: dict[int, int] | None = None
+        self._parts: dict[int, tuple[JoinedText, int]] | None = None
 
     def norm(self, index: int) -> NormalizedText:
         cached = self._norms.get(index)
@@ -111,12 +114,17 @@ class CallView:
         if self._lengths is None:
             self._lengths = {}
             for joined in self.joined.values():
-                text = joined.norm.text
                 for k, i in enumerate(joined.indices):
-                    start = joined.starts[k]
-                    self._lengths[i] = speech_length(text[start : start + joined.part_length(k)])
+                    self._lengths[i] = speech_length(joined.part_text(k))
         length = self._lengths.get(index)
         return length if length is not None else speech_length(self.norm(index).text)
+
+    def norm_text(self, index: int) -> str:
+        """The utterance's normalised text, cut from its speaker's joined text when there is one."""
+        if self._parts is None:
+            self._parts = {i: (j, k) for j in self.joined.values() for k, i in enumerate(j.indices)}
+        part = self._parts.get(index)
+        return part[0].part_text(part[1]) if part is not None else self.norm(index).text
 
     def is_candidate(self, speaker: str, rule_id: str) -> bool:
         return self.candidates is None or rule_id in self.candidates.get(speaker, ())
