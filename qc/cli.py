@@ -19,9 +19,9 @@ from typing import Any
 import click
 
 from qc import __version__
-from qc.config import default_lexicon_dir
+from qc.config import default_corpus, default_lexicon_dir
 from qc.errors import Failure, LexiconError, QCError
-from qc.inspection.check import check_lexicon
+from qc.inspection.check import check_lexicon, corpus_warnings
 from qc.inspection.lexicon import Lexicon, load_lexicon
 from qc.pipeline import Recognition
 from qc.schema import CATEGORIES, CallResult
@@ -455,8 +455,16 @@ def lexicon() -> None:
 
 @lexicon.command("check")
 @lexicons_option
-def lexicon_check(lexicon_dir: Path | None) -> None:
-    """Validate every lexicon file and run every rule's own examples.
+@click.option(
+    "--corpus",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Labelled sentences to run every rule over (default: corpus/dev.jsonl of a source checkout).",
+)
+@click.option("--strict", is_flag=True, help="A rule that hits a look-alike of the corpus is an error, not a warning.")
+def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool) -> None:
+    """Validate every lexicon file, run every rule's own examples, and run every rule over the
+    labelled corpus naming each rule that hits a look-alike.
 
     Each problem is printed with file, line and rule id; exit status 1 if there is any.
 
@@ -470,8 +478,15 @@ def lexicon_check(lexicon_dir: Path | None) -> None:
         CONSOLE.write(str(problem))
     if problems or lex is None:
         raise _fail(f"{len(problems)} problem(s) in {root}")
+    corpus = corpus or default_corpus()
+    warnings = corpus_warnings(lex, corpus) if corpus is not None and corpus.is_file() else []
+    for warning in warnings:
+        CONSOLE.write(f"{'error' if strict else 'warning'}: {warning}")
+    if warnings and strict:
+        raise _fail(f"{len(warnings)} look-alike(s) of {corpus} hit by rules")
     examples = sum(len(r.examples_hit) + len(r.examples_miss) for r in lex.rules)
-    click.echo(f"OK: {len(lex.rules)} rules, {examples} examples pass; ruleset {lex.version} ({root})")
+    checked = f"; {len(warnings)} look-alike(s) of {corpus.name} hit" if corpus is not None and corpus.is_file() else ""
+    click.echo(f"OK: {len(lex.rules)} rules, {examples} examples pass{checked}; ruleset {lex.version} ({root})")
 
 
 def main() -> None:

@@ -51,6 +51,13 @@ def default_lexicon_dir() -> Path:
     return Path(env).expanduser() if env else _bundled("lexicons")
 
 
+def default_corpus() -> Path | None:
+    """The labelled dev corpus of a source checkout (corpus/dev.jsonl), which ``qc lexicon check``
+    runs every rule over; None in an installed wheel, which does not ship it."""
+    path = _PACKAGE.parent / "corpus" / "dev.jsonl"
+    return path if path.is_file() else None
+
+
 def models_dir() -> Path:
     """The trained models shipped with qc (role classifier)."""
     return _bundled("models")

@@ -59,3 +59,30 @@ def check_lexicon(root: str | Path) -> tuple[Lexicon | None, list[LexiconProblem
     except LexiconError as err:
         return None, err.problems
     return lexicon, example_problems(lexicon)
+
+
+def corpus_warnings(lexicon: Lexicon, corpus: str | Path) -> list[LexiconProblem]:
+    """Every look-alike or clean agent sentence of a labelled corpus (corpus/dev.jsonl) that a rule
+    costing points fires on: QA staff see which rule over-reaches before the calls do."""
+    import json
+
+    path = Path(corpus)
+    segmenter = JiebaSegmenter(w for r in lexicon.rules for w in r.word_literals())
+    penalising = [r for r in lexicon.rules if type(r) is PhraseRule]
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if row.get("speaker") != "agent" or row.get("kind") not in ("lookalike", "clean"):
+            continue
+        for rule in penalising:
+            if rule.fires_on(row["text"], segmenter):
+                out.append(
+                    LexiconProblem(
+                        f"{path.name}:{number}",
+                        f"{row['kind']} {row['text']!r} is hit by {rule.info.id} ({rule.info.file}:{rule.info.line})",
+                        rule_id=rule.info.id,
+                    )
+                )
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -145,3 +146,20 @@ def test_every_bad_pattern_of_a_rule_is_reported(lexicon_copy):
     assert all("[ZZ-001]" in m for m in messages)
     assert any("找[领导" in m for m in messages) and any("(经理|主管" in m for m in messages)
     assert any("没有这个组" in m for m in messages)
+
+
+@pytest.mark.issue(8)
+def test_check_names_rules_that_hit_look_alikes_of_the_corpus(small_copy, tmp_path):
+    corpus = tmp_path / "dev.jsonl"
+    rows = [
+        {"text": "我要苹果手机壳", "speaker": "agent", "label": "none", "kind": "lookalike", "rule": "T-BAN-001"},
+        {"text": "一根香蕉", "speaker": "agent", "label": "nonstandard", "kind": "violation", "rule": "T-NS-001"},
+        {"text": "苹果", "speaker": "customer", "label": "banned", "kind": "customer", "rule": None},
+    ]
+    corpus.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    args = ["lexicon", "check", "--lexicons", str(small_copy), "--corpus", str(corpus)]
+    warned = CliRunner().invoke(cli, args)
+    assert warned.exit_code == 0 and "1 look-alike(s) of dev.jsonl hit" in warned.stdout
+    assert "dev.jsonl:1" in warned.stderr and "T-BAN-001" in warned.stderr and "香蕉" not in warned.stderr
+    strict = CliRunner().invoke(cli, [*args, "--strict"])
+    assert strict.exit_code == 1 and "error: dev.jsonl:1" in strict.stderr
