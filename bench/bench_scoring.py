@@ -73,9 +73,9 @@ def synthetic_call(i: int, rng: random.Random, chars: int = 1500, bad: float = 0
 _inspector: Inspector | None = None
 
 
-def _init() -> None:
+def _init(learned: bool) -> None:
     global _inspector
-    _inspector = Inspector(load_lexicon(LEXICONS))
+    _inspector = Inspector(load_lexicon(LEXICONS), learned=learned)
 
 
 def _score_range(args: tuple[int, int, int, float]) -> int:
@@ -108,10 +108,13 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=100_000)
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-learned", action="store_true", help="rules alone (the learned layer off)")
     args = ap.parse_args()
+    learned = not args.no_learned
     machine = platform.processor() or platform.machine()
     print(f"machine: {machine}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    inspector = Inspector(load_lexicon(LEXICONS))
+    inspector = Inspector(load_lexicon(LEXICONS), learned=learned)
+    print(f"learned layer: {'on' if inspector.suspects is not None else 'off'}")
     for bad in (0.05, 0.35):
         rate, chars, hits = _single(inspector, bad, args.repeat)
         print(
@@ -123,7 +126,7 @@ def main() -> None:
     multi = []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(args.jobs, initializer=_init) as pool:
+        with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(learned,)) as pool:
             total_hits = sum(pool.map(_score_range, chunks))
         multi.append(args.calls / (time.perf_counter() - t0))
     print(

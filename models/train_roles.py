@@ -1,7 +1,8 @@
 """Train the agent-vs-customer language classifier (models/roles.skops) and record how well it does.
 
 Data the project ships: the agent and customer turns of samples/calls, the manual's scripted agent
-lines (models/agent_lines.txt), every rule example in lexicons/ (agent speech), and customer
+lines (models/agent_lines.txt), the rules' example sentences as frozen in models/agent_rule_lines.txt
+(agent speech; frozen so that a lexicon edit does not make the model stale), and customer
 utterances written for this purpose (models/customer_lines.txt). 25 % is held back (stratified,
 fixed seed) to measure accuracy; the model is then fitted on everything.
 
@@ -34,7 +35,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qc.inspection.lexicon import load_lexicon  # noqa: E402
 from qc.speech.roles import META_FILE, MODEL_FILE, RoleModel  # noqa: E402
 from qc.text.normalize import normalize  # noqa: E402
 
@@ -55,15 +55,10 @@ def training_data() -> tuple[list[str], list[int]]:
             if u["speaker"] in ("agent", "customer"):
                 texts.append(u["text"])
                 labels.append(int(u["speaker"] == "agent"))
-    lexicon = load_lexicon(ROOT / "lexicons")
-    for rule in lexicon.rules:
-        for example in rule.examples_hit:
-            if isinstance(example, str):
-                texts.append(example)
-                labels.append(1)
-        if rule.info.suggestion and "……" not in rule.info.suggestion:
-            texts.append(rule.info.suggestion)
-            labels.append(1)
+    # The rules' examples, frozen into a file: a lexicon edit must not make the shipped model stale.
+    for line in _lines(ROOT / "models" / "agent_rule_lines.txt"):
+        texts.append(line)
+        labels.append(1)
     for line in _lines(ROOT / "models" / "agent_lines.txt"):
         texts.append(line)
         labels.append(1)
@@ -109,7 +104,7 @@ def metadata(texts: list[str], labels: list[int], accuracy: float, tested: int, 
         "held_out": {"share": HELD_OUT, "random_state": SEED, "examples": tested, "accuracy": round(accuracy, 3)},
         "sources": [
             "samples/calls/*.json",
-            "lexicons/rules/*.yaml examples and suggestions",
+            "models/agent_rule_lines.txt (rule examples and rewrites, frozen)",
             "models/agent_lines.txt",
             "models/customer_lines.txt",
         ],

@@ -40,8 +40,10 @@ def _is_clause_end(run: str) -> bool:
     return not _NOT_A_CLAUSE_END.fullmatch(run)
 
 
-def _replace_run(match: re.Match[str]) -> str:
-    return CLAUSE_BREAK if _is_clause_end(match.group(0)) else ""
+# The same runs as _DROP, in two C-level passes instead of a Python call per run: first every run
+# holding a punctuation mark becomes CLAUSE_BREAK, then what is left (blanks, "_") goes.
+_CLAUSE_RUN = re.compile(r"[^\w\n]*[^\w\s][^\w\n]*")
+_BLANKS = re.compile(r"[^\w\n" + re.escape(CLAUSE_BREAK) + r"]+|_+")
 
 
 # Digits read one by one, as 工号 and phone numbers are (幺零二四, 一三八…). Three or more in a
@@ -175,7 +177,9 @@ def normalize(text: str) -> NormalizedText:
 
 def _normalize(text: str, original: str) -> NormalizedText:
     folded = fold(text)
-    return NormalizedText(original, folded, spoken_digits_to_arabic(_DROP.sub(_replace_run, folded)))
+    return NormalizedText(
+        original, folded, spoken_digits_to_arabic(_BLANKS.sub("", _CLAUSE_RUN.sub(CLAUSE_BREAK, folded)))
+    )
 
 
 def _find_all(text: str, char: str) -> list[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,9 +36,20 @@ def test_per_rule_price_overrides_category(lexicon):
 
 
 def test_veto_rule_fails_the_call(inspector, lexicon):
-    result = agent_says(inspector, "我就这态度，你又能怎样")
+    result = agent_says(inspector, "听不懂就滚")
     assert result.veto and result.score == lexicon.scorecard.veto_score
-    assert any(h.veto and h.rule_id == "BAN-004" for h in result.hits)
+    assert any(h.veto and h.rule_id == "BAN-010" for h in result.hits)
+
+
+@pytest.mark.issue(8)
+def test_the_nine_banned_phrases_are_priced_alike(inspector, lexicon):
+    """The manual lists its nine 服务禁语 alike: the same price, none a veto (abuse, BAN-010, is the veto)."""
+    card = lexicon.scorecard
+    nine = [f"BAN-00{i}" for i in range(1, 10)]
+    assert len({card.price(rid, "banned") for rid in nine}) == 1
+    assert not set(nine) & card.veto_rules and "BAN-010" in card.veto_rules
+    result = agent_says(inspector, "我就这态度，你又能怎样")
+    assert not result.veto and any(h.rule_id == "BAN-004" for h in result.hits)
 
 
 _rule_ids = st.sampled_from(

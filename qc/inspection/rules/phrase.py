@@ -8,6 +8,7 @@ a whole jieba word (``boundary``), and exception patterns that cancel it when th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -46,6 +47,9 @@ class PhraseRule:
     speakers: tuple[str, ...]
     examples_hit: tuple[str, ...]
     examples_miss: tuple[str, ...]
+    # All patterns in one regex: one search tells whether any can match at all, so a rule whose
+    # anchors occur but whose patterns do not (most candidates) costs one scan, not one per pattern.
+    screen: re.Pattern[str] | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> PhraseRule:
@@ -53,9 +57,10 @@ class PhraseRule:
         info = r.info(file, cls.categories)
         max_gap = int(r.number("max_gap", 8))
         hits, misses = r.examples()
+        patterns = r.patterns("patterns", max_gap)
         return cls(
             info=info,
-            patterns=r.patterns("patterns", max_gap),
+            patterns=patterns,
             excepts=r.patterns("except", max_gap, required=False),
             except_window=int(r.number("except_window", 0)),
             boundary=r.choice("boundary", BOUNDARIES, "substring"),
@@ -63,6 +68,7 @@ class PhraseRule:
             speakers=r.speakers(),
             examples_hit=tuple(str(h) for h in hits),
             examples_miss=tuple(str(m) for m in misses),
+            screen=re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns)) if len(patterns) > 1 else None,
         )
 
     @property
@@ -114,6 +120,8 @@ class PhraseRule:
         text = norm.text
         if self._plain:
             return [m.span() for m in self.patterns[0].regex.finditer(text)]
+        if self.screen is not None and self.screen.search(text) is None:
+            return []
         spans: list[tuple[int, int]] = []
         excepted: list[tuple[int, int]] | None = None
         for pattern in self.patterns:
