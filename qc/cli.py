@@ -236,7 +236,8 @@ def _summary_line(r: CallResult) -> str:
     flag = " 致命项" if r.veto else ""
     cats: dict[str, int] = {}
     for h in r.hits:
-        cats[h.category] = cats.get(h.category, 0) + 1
+        key = h.category if h.status == "confirmed" else h.status  # suspected hits are not violations yet
+        cats[key] = cats.get(key, 0) + 1
     listed = ", ".join(f"{k}×{v}" for k, v in cats.items()) or "no hits"
     return f"{r.call_id}  agent {r.agent_id}  score {r.score:5.1f}{flag}  polite {r.polite_count}  {listed}"
 
