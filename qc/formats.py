@@ -11,7 +11,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
@@ -256,14 +256,3 @@ def result_to_dict(r: CallResult, mask: bool = False) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "source": r.source,
     }
-
-
-def iter_inputs(paths: list[str]) -> Iterator[Path]:
-    """Expand files and folders into transcript files, in a stable order; missing paths are yielded
-    as given so that the caller reports them."""
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            yield from sorted(q for q in p.rglob("*.json") if q.is_file())
-        else:
-            yield p

@@ -177,9 +177,7 @@ def once_per_utterance_and_category(findings: list[Finding], card: Scorecard) ->
             continue
         key = (f.utterance, f.rule.category)
         j = best.get(key)
-        if j is None or card.price(f.rule.id, f.rule.category) > card.price(
-            findings[j].rule.id, findings[j].rule.category
-        ):
+        if j is None or _price(card, f) > _price(card, findings[j]):
             best[key] = i
     return {
         i: best[(f.utterance, f.rule.category)]
