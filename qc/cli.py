@@ -112,12 +112,10 @@ def _load(lexicon_dir: Path | None) -> Lexicon:
 
 
 def _store(db_url: str | None) -> Any:
+    """The database (a StoreError becomes one line through ``library_errors``)."""
     from qc.store import Store
 
-    try:
-        return Store(db_url)
-    except QCError as err:
-        raise _fail(str(err)) from None
+    return Store(db_url)
 
 
 def library_errors(fn: Callable[..., None]) -> Callable[..., None]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qc.errors import Failure, InputError, OutputError, StoreError
+from qc.files import describe_os_error
 from qc.formats import read_transcript
 from qc.inspection.engine import Inspector
 from qc.inspection.lexicon import Lexicon, load_lexicon
@@ -339,9 +340,12 @@ def transcribe_inputs(
     check_writable(out_dir)
     recognition, summary, inputs = _start(paths, recognition, on_failure)
     fail = summary.fail
+    # A transcript named on the command line is a mistake; one found in a folder is usually this
+    # command's own output from an earlier run (--out inside the recordings folder) and is left alone.
+    named = {os.path.realpath(p) for p in paths}
     for path in inputs.transcripts:
-        fail(Failure(str(path), "not a recording (qc transcribe takes audio files, folders or a manifest .csv)"))
-    guard = DuplicateGuard()
+        if os.path.realpath(path) in named:
+            fail(Failure(str(path), "not a recording (qc transcribe takes audio files, folders or a manifest .csv)"))
     recordings = _first_of_each(inputs.recordings, fail)
     options, jobs = _per_worker(recognition, len(recordings))
     task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon.root, False), _recognise, _name_meta)
@@ -351,20 +355,12 @@ def transcribe_inputs(
             fail(outcome)
         else:
             transcript: Transcript = outcome  # type: ignore[assignment]
-            duplicate = guard.check(transcript.call_id, transcript.source or "?")
-            if duplicate is not None:
-                fail(duplicate)
-            else:
-                written = write_transcript(transcript, out_dir)
-                summary.done += 1
-                if not transcript.utterances:
-                    fail(
-                        Failure(
-                            transcript.source or "?", "no speech found (silent recording); empty transcript written"
-                        )
-                    )
-                if on_written is not None:
-                    on_written(transcript, written)
+            written = write_transcript(transcript, out_dir)  # call_ids are unique: _first_of_each
+            summary.done += 1
+            if not transcript.utterances:
+                fail(Failure(transcript.source or "?", "no speech found (silent recording); empty transcript written"))
+            if on_written is not None:
+                on_written(transcript, written)
         if on_progress is not None:
             on_progress("transcribing", done, total)
     return summary
@@ -378,8 +374,6 @@ def check_writable(folder: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as err:
-        from qc.files import describe_os_error
-
         raise OutputError(f"cannot write to {folder}: {describe_os_error(err)}") from None
 
 

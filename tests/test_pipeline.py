@@ -339,3 +339,15 @@ def test_odd_files_in_a_folder_are_each_one_line(tmp_path):
     assert any("deep.json" in line and "nested too deeply" in line for line in lines)
     assert any("loop.json" in line and "cannot read" in line for line in lines)
     assert Store(db).load_result_rows("U16") is not None  # UTF-16 with a BOM is read, not refused
+
+
+def test_transcripts_found_in_a_folder_are_not_errors_for_transcribe(tmp_path):
+    """--out inside the recordings folder: the next run finds its own transcripts there, and says nothing
+    about them; a transcript named on the command line is still reported."""
+    (tmp_path / "1024_20261103091500.wav").write_bytes(b"")
+    earlier = _call(tmp_path / "out" / "C-1.json", call_id="C-1")
+    result = CliRunner().invoke(cli, ["transcribe", str(tmp_path), "--out", str(tmp_path / "out")])
+    lines = _error_lines(result.stderr)
+    assert len(lines) == 1 and "1024_20261103091500.wav" in lines[0], result.stderr
+    named = CliRunner().invoke(cli, ["transcribe", str(earlier), "--out", str(tmp_path / "out")])
+    assert any("not a recording" in line for line in _error_lines(named.stderr))
