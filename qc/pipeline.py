@@ -22,7 +22,7 @@ from qc.errors import Failure, InputError, OutputError, StoreError
 from qc.files import describe_os_error
 from qc.formats import read_transcript
 from qc.inspection.engine import Inspector
-from qc.inspection.lexicon import Lexicon, load_lexicon
+from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import ScriptRule
 from qc.schema import CallResult, Transcript
 from qc.speech.audio import AUDIO_SUFFIXES
@@ -184,8 +184,10 @@ def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -
 # --- worker tasks (module-level functions, so they pickle by name) -------------------------------
 
 
-def _setup_scoring(lexicon_root: str) -> Inspector:
-    return Inspector(load_lexicon(lexicon_root))
+def _setup_scoring(lexicon: Lexicon) -> Inspector:
+    # The validated lexicon itself travels to the workers: never read again from disk, where it
+    # may have been edited since the run started.
+    return Inspector(lexicon)
 
 
 def _score_file(inspector: object, path: Path) -> Scored:
@@ -195,9 +197,8 @@ def _score_file(inspector: object, path: Path) -> Scored:
 
 
 def _setup_recognition(
-    options: TranscribeOptions, lexicon_root: str, score: bool
+    options: TranscribeOptions, lexicon: Lexicon, score: bool
 ) -> tuple[CallTranscriber, Inspector | None]:
-    lexicon = load_lexicon(lexicon_root)
     terms, company = protected_terms(lexicon)
     return CallTranscriber(options, terms, company), Inspector(lexicon) if score else None
 
@@ -281,13 +282,13 @@ def score_inputs(
 
     transcripts = inputs.transcripts
     if transcripts:
-        task: Task[Path, Scored] = Task(_setup_scoring, (lexicon.root,), _score_file, _name_path)
+        task: Task[Path, Scored] = Task(_setup_scoring, (lexicon,), _score_file, _name_path)
         jobs = recognition.jobs if len(transcripts) >= PARALLEL_FROM else 1
         take(run_in_workers(task, transcripts, jobs), "scoring", len(transcripts))  # type: ignore[arg-type]
     recordings = _first_of_each(inputs.recordings, fail)
     if recordings:
         options, jobs = _per_worker(recognition, len(recordings))
-        rtask: Task[CallMeta, Scored] = Task(_setup_recognition, (options, lexicon.root, True), _recognise, _name_meta)
+        rtask: Task[CallMeta, Scored] = Task(_setup_recognition, (options, lexicon, True), _recognise, _name_meta)
         log.info("transcribing %d recording(s) with %d worker(s)", len(recordings), jobs)
         take(run_in_workers(rtask, recordings, jobs), "transcribing", len(recordings))  # type: ignore[arg-type]
     return summary
@@ -348,7 +349,7 @@ def transcribe_inputs(
             fail(Failure(str(path), "not a recording (qc transcribe takes audio files, folders or a manifest .csv)"))
     recordings = _first_of_each(inputs.recordings, fail)
     options, jobs = _per_worker(recognition, len(recordings))
-    task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon.root, False), _recognise, _name_meta)
+    task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon, False), _recognise, _name_meta)
     total = len(recordings)
     for done, outcome in enumerate(run_in_workers(task, recordings, jobs), start=1):
         if isinstance(outcome, Failure):
