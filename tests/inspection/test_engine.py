@@ -132,3 +132,17 @@ def test_hit_ids_are_stable_and_unique(small):
     assert "T-NS-001@1:2-4" in ids and "T-NS-001@1:7-9" in ids and "T-CLOSE-001@call" in ids
     assert all(h.status == "confirmed" and h.confidence == 1.0 for h in first.hits)
     assert transcript.utterances[1].text[2:4] == "香蕉"
+
+
+def test_prefilter_names_the_utterances_holding_an_anchor(small):
+    """A rule's regex reads only the utterances where its anchors occur, so it matches there and
+    only there; an exception counts in the utterance of the match, not in the agent's next turn."""
+    utts = (
+        Utterance("agent", "一根香蕉", 0.0, 1.0),
+        Utterance("customer", "嗯", 1.0, 2.0),
+        Utterance("agent", "还有别的", 2.0, 3.0),
+        Utterance("agent", "不要香蕉皮", 3.0, 4.0),
+        Utterance("agent", "香蕉", 4.0, 5.0),
+    )
+    result = small.score(Transcript("t", "1024", utts))
+    assert sorted(h.utterance for h in result.hits if h.rule_id == "T-NS-001") == [0, 4]

@@ -69,12 +69,16 @@ class Evaluation:
 
 NOTHING = Evaluation()
 
+# Spans of a speaker's joined normalised text (whole utterances) where a rule's anchors occur.
+Regions = tuple[tuple[int, int], ...]
+
 
 class CallView:
     """A transcript plus what rules share: each speaker's turns joined and normalised (phrase
     rules), single utterances normalised on demand (script and timing rules), the segmenter, and
-    per speaker the ids of the phrase rules whose anchor literals occur (the engine's prefilter;
-    ``None`` means "not prefiltered: try every rule", as for examples)."""
+    per speaker the phrase rules whose anchor literals occur, each with the utterances where they
+    do (the engine's prefilter; ``None`` means "not prefiltered: try every rule everywhere", as
+    for examples)."""
 
     __slots__ = (
         "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths", "_parts"
@@ -85,7 +89,7 @@ class CallView:
         transcript: Transcript,
         speakers: Iterable[str] = ("agent",),
         segmenter: JiebaSegmenter | None = None,
-        candidates: Mapping[str, frozenset[str]] | None = None,
+        candidates: Mapping[str, Mapping[str, Regions | None]] | None = None,
     ) -> None:
         self.transcript = transcript
         self.segmenter = segmenter or _DEFAULT_SEGMENTER
@@ -128,6 +132,12 @@ class CallView:
 
     def is_candidate(self, speaker: str, rule_id: str) -> bool:
         return self.candidates is None or rule_id in self.candidates.get(speaker, ())
+
+    def regions(self, speaker: str, rule_id: str) -> Regions | None:
+        """Where in the speaker's joined text the rule's anchors occur (None: read it all)."""
+        if self.candidates is None:
+            return None
+        return self.candidates.get(speaker, {}).get(rule_id)
 
 
 _DEFAULT_SEGMENTER = JiebaSegmenter()

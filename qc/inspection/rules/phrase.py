@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
-from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, RuleInfo, SpecReader, iter_matches
+from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, Regions, RuleInfo, SpecReader
 from qc.text.normalize import NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
 
@@ -107,38 +107,56 @@ class PhraseRule:
             joined = view.joined.get(speaker)
             if joined is None or not view.is_candidate(speaker, self.info.id):
                 continue
-            for start, end in self.matches(joined.norm, view.segmenter):
+            for start, end in self.matches(joined.norm, view.segmenter, view.regions(speaker, self.info.id)):
                 k, o_start, o_end = joined.to_utterance(start, end)
                 offset = joined.starts[k]
                 yield speaker, start, end, joined.indices[k], (start - offset, end - offset), (o_start, o_end)
 
-    def matches(self, norm: NormalizedText, segmenter: JiebaSegmenter) -> list[tuple[int, int]]:
+    def matches(
+        self, norm: NormalizedText, segmenter: JiebaSegmenter, regions: Regions | None = None
+    ) -> list[tuple[int, int]]:
         """Spans of normalised text where this rule fires, overlapping matches merged.
 
-        ``norm`` may hold several utterances joined by UTTERANCE_BREAK; no match crosses one.
+        ``norm`` may hold several utterances joined by UTTERANCE_BREAK; no match crosses one, and
+        an exception counts only in the utterance of the match. ``regions``: the utterances
+        (spans of ``norm.text``) worth reading — where the prefilter saw an anchor; None: all.
         """
         text = norm.text
+        if regions is None:
+            regions = ((0, len(text)),)
+        spans: list[tuple[int, int]] = []
+        for lo, hi in regions:
+            spans.extend(self._matches_in(norm, segmenter, lo, hi))
+        return _merge_overlaps(spans) if len(self.patterns) > 1 else spans
+
+    def _matches_in(self, norm: NormalizedText, segmenter: JiebaSegmenter, lo: int, hi: int) -> list[tuple[int, int]]:
+        text = norm.text
         if self._plain:
-            return [m.span() for m in self.patterns[0].regex.finditer(text)]
-        if self.screen is not None and self.screen.search(text) is None:
+            return [m.span() for m in self.patterns[0].regex.finditer(text, lo, hi)]
+        if self.screen is not None and self.screen.search(text, lo, hi) is None:
             return []
         spans: list[tuple[int, int]] = []
         excepted: list[tuple[int, int]] | None = None
         for pattern in self.patterns:
-            for m in pattern.regex.finditer(text):
+            for m in pattern.regex.finditer(text, lo, hi):
                 start, end = m.span()
-                if not self._position_ok(norm, start, end):
+                if start == end or not self._position_ok(norm, start, end):
                     continue
                 if self.boundary == "word" and not self._whole_words(norm, segmenter, start, end):
                     continue
                 if self.excepts:
                     if excepted is None:
-                        excepted = [span for p in self.excepts for span in iter_matches(p, text)]
-                    lo, hi = start - self.except_window, end + self.except_window
-                    if any(s < hi and lo < e for s, e in excepted):
+                        excepted = [
+                            found.span()
+                            for p in self.excepts
+                            for found in p.regex.finditer(text, lo, hi)
+                            if found.end() > found.start()
+                        ]
+                    w_lo, w_hi = start - self.except_window, end + self.except_window
+                    if any(s < w_hi and w_lo < e for s, e in excepted):
                         continue
                 spans.append((start, end))
-        return _merge_overlaps(spans) if len(self.patterns) > 1 else spans
+        return spans
 
     @staticmethod
     def _whole_words(norm: NormalizedText, segmenter: JiebaSegmenter, start: int, end: int) -> bool:
@@ -181,5 +199,5 @@ class PoliteRule(PhraseRule):
         for speaker in self.speakers:
             joined = view.joined.get(speaker)
             if joined is not None and view.is_candidate(speaker, self.info.id):
-                count += len(self.matches(joined.norm, view.segmenter))
+                count += len(self.matches(joined.norm, view.segmenter, view.regions(speaker, self.info.id)))
         return Evaluation(polite={self.info.name: count}) if count else NOTHING
