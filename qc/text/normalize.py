@@ -95,7 +95,7 @@ class NormalizedText:
     most utterances have no hit and never need them.
     """
 
-    __slots__ = ("original", "folded", "text", "_shifts", "_clause_starts")
+    __slots__ = ("original", "folded", "text", "_shifts", "_clause_starts", "_clause_order")
 
     def __init__(self, original: str, folded: str, text: str) -> None:
         self.original = original
@@ -103,6 +103,7 @@ class NormalizedText:
         self.text = text
         self._shifts: tuple[tuple[int, int], ...] | None = None
         self._clause_starts: frozenset[int] | None = None
+        self._clause_order: list[int] | None = None
 
     def __repr__(self) -> str:
         return f"NormalizedText({self.text!r})"
@@ -149,8 +150,10 @@ class NormalizedText:
 
     def clause_end(self, pos: int) -> int:
         """Normalised position where the clause containing ``pos`` ends."""
-        after = [s for s in self.clause_starts if s > pos]
-        end = min(after) if after else len(self.text)
+        if self._clause_order is None:
+            self._clause_order = sorted(self.clause_starts)
+        k = bisect_right(self._clause_order, pos)
+        end = self._clause_order[k] if k < len(self._clause_order) else len(self.text)
         return end - 1 if end > 0 and self.text[end - 1] in (UTTERANCE_BREAK, CLAUSE_BREAK) else end
 
     def utterance_bounds(self, pos: int) -> tuple[int, int]:
@@ -201,13 +204,6 @@ class JoinedText:
     norm: NormalizedText
     indices: tuple[int, ...]  # transcript utterance index of each part
     starts: tuple[int, ...]  # normalised start of each part in norm.text
-    raw_starts: tuple[int, ...]  # start of each part in norm.original
-
-    def to_utterance(self, start: int, end: int) -> tuple[int, int, int]:
-        """A normalised span of the joined text → (part, start, end) in that utterance's original text."""
-        k = self.locate(start)
-        o_start, o_end = self.norm.to_original(start, end)
-        return k, o_start - self.raw_starts[k], o_end - self.raw_starts[k]
 
     def locate(self, pos: int) -> int:
         """Which part (0-based, into ``indices``) holds normalised position ``pos``."""
@@ -226,12 +222,11 @@ class JoinedText:
 def normalize_joined(texts: list[str], indices: list[int]) -> JoinedText:
     """Normalise utterances together; part k of the result is exactly ``normalize(texts[k]).text``."""
     if not texts:
-        return JoinedText(NormalizedText("", "", ""), (), (), ())
+        return JoinedText(NormalizedText("", "", ""), (), ())
     raw = UTTERANCE_BREAK.join(t.replace(UTTERANCE_BREAK, " ") for t in texts)
     norm = _normalize(raw, raw)
     starts = [0, *(p + 1 for p in _find_all(norm.text, UTTERANCE_BREAK))]
-    raw_starts = [0, *(p + 1 for p in _find_all(raw, UTTERANCE_BREAK))]
-    return JoinedText(norm, tuple(indices), tuple(starts), tuple(raw_starts))
+    return JoinedText(norm, tuple(indices), tuple(starts))
 
 
 def normalize_pattern_text(text: str) -> str:

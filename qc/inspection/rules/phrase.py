@@ -108,9 +108,12 @@ class PhraseRule:
             if joined is None or not view.is_candidate(speaker, self.info.id):
                 continue
             for start, end in self.matches(joined.norm, view.segmenter, view.regions(speaker, self.info.id)):
-                k, o_start, o_end = joined.to_utterance(start, end)
-                offset = joined.starts[k]
-                yield speaker, start, end, joined.indices[k], (start - offset, end - offset), (o_start, o_end)
+                k = joined.locate(start)
+                index, offset = joined.indices[k], joined.starts[k]
+                span = (start - offset, end - offset)
+                # mapped back through the utterance's own normalisation (the same text as its part of
+                # the joined one): a few turns have hits, and the joined text's offset map costs more
+                yield speaker, start, end, index, span, view.norm(index).to_original(*span)
 
     def matches(
         self, norm: NormalizedText, segmenter: JiebaSegmenter, regions: Regions | None = None
@@ -190,6 +193,12 @@ class PoliteRule(PhraseRule):
 
     kind: ClassVar[str] = "polite"
     categories: ClassVar[tuple[str, ...]] = ("polite",)
+
+    def anchors(self) -> frozenset[str] | None:
+        """None: always counted over the whole text. Polite words (您, 请, 好) are in nearly every
+        turn; as prefilter anchors they made most of the automaton's reports, each a Python step,
+        for no saving — the count needs every occurrence anyway."""
+        return None
 
     def evaluate(self, view: CallView) -> Evaluation:
         """The number of times the term is said, under the rule's name; never a finding. (Counted on
