@@ -16,13 +16,16 @@ from typing import Any
 import yaml
 
 from qc.errors import LexiconError, LexiconProblem
+from qc.inspection.context import ContextError, Contexts, parse_contexts
 from qc.inspection.rules import RULE_KINDS, Rule, RuleSpecError
+from qc.inspection.rules.base import Definitions
 from qc.inspection.scorecard import Scorecard, ScorecardError
 
 RULES_SCHEMA = "qc.rules/1"
 SYNONYMS_SCHEMA = "qc.synonyms/1"
 SETTINGS_SCHEMA = "qc.settings/1"
 ASR_SCHEMA = "qc.asr/1"
+CONTEXTS_SCHEMA = "qc.contexts/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Lexicon:
     settings: Settings
     groups: Mapping[str, tuple[str, ...]]
     asr_terms: tuple[str, ...] = ()
+    contexts: Contexts | None = None
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -203,7 +207,30 @@ class _Loader:
             groups[name] = tuple(words)
         return groups
 
-    def load_rules(self, groups: Mapping[str, tuple[str, ...]]) -> list[Rule]:
+    def load_contexts(self, user_words: list[str]) -> Contexts:
+        """contexts.yaml (optional): named word-level conditions rules may cite in ``unless``."""
+        path = self.root / "contexts.yaml"
+        if not path.is_file():
+            return Contexts({})
+        data = self.read(path, CONTEXTS_SCHEMA)
+        if data is None:
+            self.rules_incomplete = True
+            return Contexts({})
+        contexts, problems = parse_contexts(data)
+        self.problems.extend(LexiconProblem(self.display(path), message, line) for message, line in problems)
+        unknown = set(data) - {"schema", "contexts", "__line__"}
+        if unknown:
+            self.problems.append(
+                LexiconProblem(self.display(path), f"unknown key(s) {sorted(unknown)}", data.get("__line__"))
+            )
+        try:
+            return Contexts(contexts, user_words)
+        except ContextError as err:
+            self.problems.append(LexiconProblem(self.display(path), str(err), data.get("__line__")))
+            self.rules_incomplete = True
+            return Contexts({})
+
+    def load_rules(self, defs: Definitions) -> list[Rule]:
         rules: list[Rule] = []
         seen: dict[str, str] = {}
         files = sorted((self.root / "rules").glob("*.yaml"))
@@ -220,7 +247,7 @@ class _Loader:
                 self.problems.append(LexiconProblem(display, "'rules' must be a non-empty list", data.get("__line__")))
                 continue
             for spec in specs:
-                rule = self._build(spec, groups, display)
+                rule = self._build(spec, defs, display)
                 if rule is None:
                     continue
                 rid = rule.info.id
@@ -233,7 +260,7 @@ class _Loader:
                 rules.append(rule)
         return rules
 
-    def _build(self, spec: Any, groups: Mapping[str, tuple[str, ...]], display: str) -> Rule | None:
+    def _build(self, spec: Any, defs: Definitions, display: str) -> Rule | None:
         if not isinstance(spec, dict):
             self.problems.append(LexiconProblem(display, f"a rule must be a mapping, got {spec!r}"))
             return None
@@ -246,7 +273,7 @@ class _Loader:
             )
             return None
         try:
-            return cls.from_spec(_strip_lines_keep_top(spec), groups, display)
+            return cls.from_spec(_strip_lines_keep_top(spec), defs, display)
         except RuleSpecError as err:
             self.problems.extend(LexiconProblem(display, message, line, rid) for message in err.messages)
             self.rules_incomplete = True
@@ -278,9 +305,11 @@ def load_lexicon(root: str | Path) -> Lexicon:
     loader = _Loader(root)
     settings = loader.load_settings()
     groups = loader.load_groups(settings)
-    rules = loader.load_rules(groups)
+    contexts = loader.load_contexts([w for words in groups.values() for w in words])
+    rules = loader.load_rules(Definitions(groups, contexts))
     scorecard = loader.load_scorecard(rules)
     asr_terms = loader.load_asr_terms()
     if loader.problems:
         raise LexiconError(loader.problems)
-    return Lexicon(str(root), loader.digest.hexdigest()[:12], tuple(rules), scorecard, settings, groups, asr_terms)
+    version = loader.digest.hexdigest()[:12]
+    return Lexicon(str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
 from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
 from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined, speech_length
@@ -169,17 +170,27 @@ class Rule(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Definitions:
+    """What a rule may refer to by name: synonym groups (``{领导}`` in a pattern, synonyms.yaml) and
+    word-level contexts (``unless: [转述]``, contexts.yaml)."""
+
+    groups: Mapping[str, tuple[str, ...]]
+    contexts: Contexts = field(default_factory=lambda: Contexts({}))
+
+
 class SpecReader:
     """Reads one rule's mapping, rejecting unknown keys and wrong types with a clear message."""
 
     COMMON = ("id", "name", "kind", "category", "source", "suggestion", "examples", "cross_clauses", "__line__")
 
-    def __init__(self, spec: Mapping[str, Any], allowed: Sequence[str], groups: Mapping[str, tuple[str, ...]]):
+    def __init__(self, spec: Mapping[str, Any], allowed: Sequence[str], defs: Definitions):
         unknown = sorted(set(spec) - set(self.COMMON) - set(allowed))
         if unknown:
             raise RuleSpecError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
         self.spec = spec
-        self.groups = groups
+        self.groups = defs.groups
+        self.defs = defs
 
     def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, required: bool = False) -> Any:
         if key not in self.spec or self.spec[key] is None:
@@ -219,6 +230,16 @@ class SpecReader:
         if errors:
             raise RuleSpecError(*errors)
         return tuple(out)
+
+    def context_names(self, key: str) -> tuple[str, ...]:
+        """Names of contexts.yaml entries, each checked to exist."""
+        raw = self.get(key, list, [])
+        names = tuple(str(n) for n in raw)
+        unknown = [n for n in names if n not in self.defs.contexts.contexts]
+        if unknown:
+            known = ", ".join(self.defs.contexts.contexts) or "none defined"
+            raise RuleSpecError(f"'{key}': unknown context(s) {', '.join(unknown)} (contexts.yaml: {known})")
+        return names
 
     def speakers(self, default: tuple[str, ...] = ("agent",)) -> tuple[str, ...]:
         raw = self.get("speaker", (str, list), None)

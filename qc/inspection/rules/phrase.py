@@ -13,8 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern
-from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, Regions, RuleInfo, SpecReader
+from qc.inspection.rules.base import NOTHING, CallView, Definitions, Evaluation, Finding, Regions, RuleInfo, SpecReader
 from qc.text.normalize import NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
 
@@ -36,6 +37,7 @@ class PhraseRule:
         "position",
         "speaker",
         "max_gap",
+        "unless",
     )
 
     info: RuleInfo
@@ -47,13 +49,16 @@ class PhraseRule:
     speakers: tuple[str, ...]
     examples_hit: tuple[str, ...]
     examples_miss: tuple[str, ...]
+    # Word-level contexts (contexts.yaml) any of which cancels a match: 转述, 条件句…
+    unless: tuple[str, ...] = ()
+    contexts: Contexts | None = None
     # All patterns in one regex: one search tells whether any can match at all, so a rule whose
     # anchors occur but whose patterns do not (most candidates) costs one scan, not one per pattern.
     screen: re.Pattern[str] | None = None
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> PhraseRule:
-        r = SpecReader(spec, cls.keys, groups)
+    def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> PhraseRule:
+        r = SpecReader(spec, cls.keys, defs)
         info = r.info(file, cls.categories)
         max_gap = int(r.number("max_gap", 8))
         hits, misses = r.examples()
@@ -68,6 +73,8 @@ class PhraseRule:
             speakers=r.speakers(),
             examples_hit=tuple(str(h) for h in hits),
             examples_miss=tuple(str(m) for m in misses),
+            unless=(unless := r.context_names("unless")),
+            contexts=defs.contexts if unless else None,
             screen=re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns)) if len(patterns) > 1 else None,
         )
 
@@ -79,6 +86,7 @@ class PhraseRule:
             and not self.excepts
             and self.position == "anywhere"
             and self.boundary == "substring"
+            and not self.unless
         )
 
     def anchors(self) -> frozenset[str] | None:
@@ -158,8 +166,21 @@ class PhraseRule:
                     w_lo, w_hi = start - self.except_window, end + self.except_window
                     if any(s < w_hi and w_lo < e for s, e in excepted):
                         continue
+                if self.unless and self._in_cancelling_context(norm, start, end):
+                    continue
                 spans.append((start, end))
         return spans
+
+    def _in_cancelling_context(self, norm: NormalizedText, start: int, end: int) -> bool:
+        """Whether one of the rule's ``unless`` contexts stands around the match, read on the
+        original words of its utterance (punctuation tells sentences and clauses apart there)."""
+        assert self.contexts is not None
+        o_start, o_end = norm.to_original(start, end)
+        original = norm.original
+        lo = original.rfind("\n", 0, o_start) + 1
+        hi = original.find("\n", o_end)
+        text = original[lo : hi if hi >= 0 else len(original)]
+        return self.contexts.first_holding(self.unless, text, o_start - lo, o_end - lo) is not None
 
     @staticmethod
     def _whole_words(norm: NormalizedText, segmenter: JiebaSegmenter, start: int, end: int) -> bool:

@@ -16,6 +16,7 @@ from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import (
     NOTHING,
     CallView,
+    Definitions,
     Evaluation,
     Finding,
     RuleInfo,
@@ -48,8 +49,8 @@ class ScriptRule:
     examples_miss: tuple[str, ...]
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> ScriptRule:
-        r = SpecReader(spec, cls.keys, groups)
+    def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> ScriptRule:
+        r = SpecReader(spec, cls.keys, defs)
         info = r.info(file, ("opening", "closing"))
         max_gap = int(r.number("max_gap", 8))
         where = r.choice("where", ("start", "end"), "start" if info.category == "opening" else "end")

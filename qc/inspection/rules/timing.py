@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
-from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, RuleInfo, SpecReader, parse_snippet
+from qc.inspection.rules.base import (
+    NOTHING,
+    CallView,
+    Definitions,
+    Evaluation,
+    Finding,
+    RuleInfo,
+    SpecReader,
+    parse_snippet,
+)
 from qc.schema import Transcript
 
 
@@ -58,8 +67,8 @@ class SilenceRule(_TimingRule):
     examples_miss: tuple[Any, ...]
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> SilenceRule:
-        r = SpecReader(spec, cls.keys, groups)
+    def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> SilenceRule:
+        r = SpecReader(spec, cls.keys, defs)
         hits, misses = r.examples()
         return cls(
             r.info(file, ("silence",)),
@@ -123,8 +132,8 @@ class InterruptionRule(_TimingRule):
     examples_miss: tuple[Any, ...]
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> InterruptionRule:
-        r = SpecReader(spec, cls.keys, groups)
+    def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> InterruptionRule:
+        r = SpecReader(spec, cls.keys, defs)
         hits, misses = r.examples()
         return cls(r.info(file, ("interruption",)), r.number("grace_seconds", 0.5), tuple(hits), tuple(misses))
 
@@ -157,8 +166,8 @@ class SpeechRateRule(_TimingRule):
     examples_miss: tuple[Any, ...]
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], file: str) -> SpeechRateRule:
-        r = SpecReader(spec, cls.keys, groups)
+    def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> SpeechRateRule:
+        r = SpecReader(spec, cls.keys, defs)
         hits, misses = r.examples()
         return cls(
             r.info(file, ("speech_rate",)),
