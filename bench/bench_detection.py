@@ -1,16 +1,17 @@
 """Detection quality on the labelled corpus: precision and recall per category, look-alikes flagged.
 
 Each sentence is scored as one turn of its speaker (agent or customer) in a call of its own, with
-the bundled lexicons (and the learned layer, where models/detector.skops exists). Reports, per
+the bundled lexicons (and the learned layer, models/suspects.skops, unless the lexicon turns it off). Reports, per
 category (banned, nonstandard, filler, negative):
 - recall of violations: confirmed hits alone, and confirmed + suspected (the learned layer);
 - precision of confirmed hits (a hit of category C on a sentence labelled C);
 plus the share of look-alikes and of clean agent sentences that lose points, look-alikes vetoed,
 and customer sentences charged to the agent (must be 0).
 
-Usage: python bench/bench_detection.py [--part test|dev] [--show-misses]
-The test part (corpus/test.jsonl) is held out: nobody who writes rules reads it; only this script does,
-and only its figures are looked at. --show-misses is refused on the test part for that reason.
+Usage: python bench/bench_detection.py [--part test|test2|dev|FILE.jsonl] [--show-misses]
+The test parts (corpus/test.jsonl, corpus/test2.jsonl: two writers who never saw the rules) are held
+out: nobody who writes rules reads them; only this script does, and only its figures are looked at.
+--show-misses is refused on them for that reason.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from qc.inspection.lexicon import load_lexicon  # noqa: E402
 from qc.schema import Transcript, Utterance  # noqa: E402
 
 CATEGORIES = ("banned", "nonstandard", "filler", "negative")
+# Parts nobody who writes rules reads: test (round 1 writer), test2 (a second writer, round 2).
+HELD_OUT = ("test", "test2")
 
 
 def load(part: str) -> list[dict]:
-    path = ROOT / "corpus" / f"{part}.jsonl"
+    path = ROOT / "corpus" / f"{part}.jsonl" if part in (*HELD_OUT, "dev") else Path(part)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
@@ -43,10 +46,10 @@ def hits_of(inspector: Inspector, row: dict) -> list:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=("test", "dev"), default="test")
+    ap.add_argument("--part", default="test", help="test, test2, dev, or the path of another labelled .jsonl file")
     ap.add_argument("--show-misses", action="store_true", help="list misses and false hits (dev part only)")
     args = ap.parse_args()
-    if args.show_misses and args.part == "test":
+    if args.show_misses and args.part in HELD_OUT:
         ap.error("the test part is held out: its sentences are not shown")
     rows = load(args.part)
     inspector = Inspector(load_lexicon(ROOT / "lexicons"))
@@ -71,8 +74,8 @@ def main() -> int:
             found[label]["total"] += 1
             found[label]["confirmed"] += label in confirmed
             found[label]["any"] += label in confirmed | suspected
-            if label not in confirmed | suspected:
-                misses.append(row)
+            if label not in confirmed:
+                misses.append((row, "(only suspected)" if label in suspected else ""))
         elif kind in ("lookalike", "clean"):
             tally = lookalike if kind == "lookalike" else clean
             tally["total"] += 1
@@ -81,7 +84,7 @@ def main() -> int:
             tally["suspected"] += bool(suspected) and not confirmed
             if confirmed:
                 false_hits.append((row, sorted({h.rule_id for h in hits if h.status == "confirmed"})))
-    print(f"corpus/{args.part}.jsonl: {len(rows)} sentences; ruleset {inspector.lexicon.version}")
+    print(f"{args.part}: {len(rows)} sentences; ruleset {inspector.lexicon.version}")
     print(f"{'category':<12} {'violations':>10} {'recall':>8} {'+suspected':>11} {'precision':>10}")
     for c in CATEGORIES:
         f, p = found[c], flagged[c]
@@ -97,9 +100,9 @@ def main() -> int:
             )
     print(f"customer sentences charged to the agent: {customer_charged}")
     if args.show_misses:
-        print("\nmissed violations:")
-        for row in misses:
-            print(f"  [{row['label']}/{row.get('rule')}] {row['text']}")
+        print("\nviolations no rule caught:")
+        for row, note in misses:
+            print(f"  [{row['label']}/{row.get('rule')}] {row['text']}  {note}")
         print("\nlook-alikes and clean sentences that lose points:")
         for row, ids in false_hits:
             print(f"  [{row['kind']}/{row.get('rule')}] {row['text']}  ← {', '.join(ids)}")
