@@ -3,7 +3,7 @@
 A scikit-learn Pipeline (character n-gram TF-IDF + multinomial logistic regression over none /
 banned / nonstandard / filler / negative), trained by ``models/train_suspects.py`` on the labelled
 corpus (dev part) and the rules' own examples, persisted with skops (``models/suspects.skops``).
-Each category has a threshold, calibrated on held-back data so that few clean or look-alike agent
+Each category has a threshold, calibrated on out-of-fold scores of the dev part so that few clean or look-alike agent
 sentences are flagged (``models/suspects.meta.json`` holds the thresholds and the figures).
 
 What it finds is a *suspected* hit: listed in results, examples and reports with its confidence,
