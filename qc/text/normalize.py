@@ -42,7 +42,9 @@ def _is_clause_end(run: str) -> bool:
 
 # The same runs as _DROP, in two C-level passes instead of a Python call per run: first every run
 # holding a punctuation mark becomes CLAUSE_BREAK, then what is left (blanks, "_") goes.
-_CLAUSE_RUN = re.compile(r"[^\w\n]*[^\w\s][^\w\n]*")
+# (Blanks before the first mark are left to the second pass, which drops them anyway: a leading
+# "[^\w\n]*" made the regex try, and fail, at every character of the text.)
+_CLAUSE_RUN = re.compile(r"[^\w\s][^\w\n]*")
 _BLANKS = re.compile(r"[^\w\n" + re.escape(CLAUSE_BREAK) + r"]+|_+")
 
 
@@ -163,9 +165,20 @@ class NormalizedText:
         return start, len(self.text) if end < 0 else end
 
 
+# The characters _WIDTH_AND_CASE changes, replaced one match at a time: Chinese text has a
+# full-width mark every dozen characters, and str.translate with a dict costs a failed lookup
+# for every other character (twice the time of this).
+_NEEDS_WIDTH_OR_CASE = re.compile("[A-Z\u3000\uff01-\uff5e]")
+_FOLDED = {chr(k): chr(v) for k, v in _WIDTH_AND_CASE.items()}
+
+
+def _fold_char(match: re.Match[str]) -> str:
+    return _FOLDED[match.group()]
+
+
 def fold(text: str) -> str:
     """The 1:1 part of normalisation that needs no context: script, width and case."""
-    return to_simplified(text).translate(_WIDTH_AND_CASE)
+    return _NEEDS_WIDTH_OR_CASE.sub(_fold_char, to_simplified(text))
 
 
 def spoken_digits_to_arabic(text: str) -> str:

@@ -17,7 +17,15 @@ from typing import Any, ClassVar, Protocol
 from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
 from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
-from qc.text.normalize import JoinedText, NormalizedText, normalize, normalize_joined, speech_length
+from qc.text.normalize import (
+    CLAUSE_BREAK,
+    UTTERANCE_BREAK,
+    JoinedText,
+    NormalizedText,
+    normalize,
+    normalize_joined,
+    speech_length,
+)
 from qc.text.words import JiebaSegmenter
 
 
@@ -82,7 +90,8 @@ class CallView:
     for examples)."""
 
     __slots__ = (
-        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths", "_parts"
+        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths", "_parts",
+        "_timed"
     )  # fmt: skip
 
     def __init__(
@@ -107,6 +116,7 @@ class CallView:
         self._norms: dict[int, NormalizedText] = {}
         self._lengths: dict[int, int] | None = None
         self._parts: dict[int, tuple[JoinedText, int]] | None = None
+        self._timed: list[int] | None = None
 
     def norm(self, index: int) -> NormalizedText:
         cached = self._norms.get(index)
@@ -119,8 +129,10 @@ class CallView:
         if self._lengths is None:
             self._lengths = {}
             for joined in self.joined.values():
-                for k, i in enumerate(joined.indices):
-                    self._lengths[i] = speech_length(joined.part_text(k))
+                parts = joined.norm.text.split(UTTERANCE_BREAK)
+                self._lengths.update(
+                    (i, len(part) - part.count(CLAUSE_BREAK)) for i, part in zip(joined.indices, parts, strict=True)
+                )
         length = self._lengths.get(index)
         return length if length is not None else speech_length(self.norm(index).text)
 
@@ -130,6 +142,17 @@ class CallView:
             self._parts = {i: (j, k) for j in self.joined.values() for k, i in enumerate(j.indices)}
         part = self._parts.get(index)
         return part[0].part_text(part[1]) if part is not None else self.norm(index).text
+
+    def timed(self) -> list[int]:
+        """Indices of the utterances with both times, in order of start (timing rules share it)."""
+        if self._timed is None:
+            utts = self.transcript.utterances
+            timed = [i for i, u in enumerate(utts) if u.start is not None and u.end is not None]
+            starts = [utts[i].start for i in timed]
+            if any(b < a for a, b in zip(starts, starts[1:], strict=False)):  # type: ignore[operator]
+                timed.sort(key=lambda i: utts[i].start)  # type: ignore[arg-type,return-value]
+            self._timed = timed
+        return self._timed
 
     def is_candidate(self, speaker: str, rule_id: str) -> bool:
         return self.candidates is None or rule_id in self.candidates.get(speaker, ())

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import NOTHING, CallView, Definitions, Evaluation, Finding, Regions, RuleInfo, SpecReader
-from qc.text.normalize import NormalizedText, normalize
+from qc.text.normalize import CLAUSE_BREAK, UTTERANCE_BREAK, NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
 
 POSITIONS = ("anywhere", "clause_start", "whole_clause")
@@ -55,6 +55,10 @@ class PhraseRule:
     # All patterns in one regex: one search tells whether any can match at all, so a rule whose
     # anchors occur but whose patterns do not (most candidates) costs one scan, not one per pattern.
     screen: re.Pattern[str] | None = None
+    # The same for the exceptions: a region where none can occur needs no exception spans.
+    except_screen: re.Pattern[str] | None = None
+    # One pattern and nothing to check around it: the regex's matches are the answer.
+    plain: bool = False
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> PhraseRule:
@@ -62,31 +66,30 @@ class PhraseRule:
         info = r.info(file, cls.categories)
         max_gap = int(r.number("max_gap", 8))
         hits, misses = r.examples()
-        patterns = r.patterns("patterns", max_gap)
+        excepts = r.patterns("except", max_gap, required=False)
+        boundary = r.choice("boundary", BOUNDARIES, "substring")
+        position = r.choice("position", POSITIONS, "anywhere")
+        patterns = tuple(_at_position(p, position) for p in r.patterns("patterns", max_gap))
+        unless = r.context_names("unless")
         return cls(
             info=info,
             patterns=patterns,
-            excepts=r.patterns("except", max_gap, required=False),
+            excepts=excepts,
             except_window=int(r.number("except_window", 0)),
-            boundary=r.choice("boundary", BOUNDARIES, "substring"),
-            position=r.choice("position", POSITIONS, "anywhere"),
+            boundary=boundary,
+            position=position,
             speakers=r.speakers(),
             examples_hit=tuple(str(h) for h in hits),
             examples_miss=tuple(str(m) for m in misses),
-            unless=(unless := r.context_names("unless")),
+            unless=unless,
             contexts=defs.contexts if unless else None,
-            screen=re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns)) if len(patterns) > 1 else None,
-        )
-
-    @property
-    def _plain(self) -> bool:
-        """One pattern and nothing to check around it: the regex's matches are the answer."""
-        return (
-            len(self.patterns) == 1
-            and not self.excepts
-            and self.position == "anywhere"
-            and self.boundary == "substring"
-            and not self.unless
+            screen=_alternation(patterns) if len(patterns) > 1 else None,
+            except_screen=_alternation(excepts) if len(excepts) > 1 else None,
+            plain=len(patterns) == 1
+            and not excepts
+            and position == "anywhere"
+            and boundary == "substring"
+            and not unless,
         )
 
     def anchors(self) -> frozenset[str] | None:
@@ -135,17 +138,18 @@ class PhraseRule:
         text = norm.text
         if regions is None:
             regions = ((0, len(text)),)
+        if self.plain:
+            finditer = self.patterns[0].regex.finditer
+            return [m.span() for lo, hi in regions for m in finditer(text, lo, hi)]
         spans: list[tuple[int, int]] = []
+        screen = self.screen
         for lo, hi in regions:
-            spans.extend(self._matches_in(norm, segmenter, lo, hi))
+            if screen is None or screen.search(text, lo, hi) is not None:
+                spans.extend(self._matches_in(norm, segmenter, lo, hi))
         return _merge_overlaps(spans) if len(self.patterns) > 1 else spans
 
     def _matches_in(self, norm: NormalizedText, segmenter: JiebaSegmenter, lo: int, hi: int) -> list[tuple[int, int]]:
         text = norm.text
-        if self._plain:
-            return [m.span() for m in self.patterns[0].regex.finditer(text, lo, hi)]
-        if self.screen is not None and self.screen.search(text, lo, hi) is None:
-            return []
         spans: list[tuple[int, int]] = []
         excepted: list[tuple[int, int]] | None = None
         for pattern in self.patterns:
@@ -156,6 +160,9 @@ class PhraseRule:
                 if self.boundary == "word" and not self._whole_words(norm, segmenter, start, end):
                     continue
                 if self.excepts:
+                    screen = self.except_screen
+                    if excepted is None and screen is not None and screen.search(text, lo, hi) is None:
+                        excepted = []
                     if excepted is None:
                         excepted = [
                             found.span()
@@ -173,14 +180,25 @@ class PhraseRule:
 
     def _in_cancelling_context(self, norm: NormalizedText, start: int, end: int) -> bool:
         """Whether one of the rule's ``unless`` contexts stands around the match, read on the
-        original words of its utterance (punctuation tells sentences and clauses apart there)."""
+        original words of its utterance (punctuation tells sentences and clauses apart there).
+
+        The utterance is normalised again on its own to map the match back: the joined text's
+        offset map would cost more than all the rules (it is built over the whole call)."""
         assert self.contexts is not None
-        o_start, o_end = norm.to_original(start, end)
+        text = norm.text
+        if UTTERANCE_BREAK not in text:  # one utterance (an example, a corpus line)
+            o_start, o_end = norm.to_original(start, end)
+            return self.contexts.first_holding(self.unless, norm.original, o_start, o_end) is not None
+        lo = text.rfind(UTTERANCE_BREAK, 0, start) + 1
+        k = text.count(UTTERANCE_BREAK, 0, lo)
         original = norm.original
-        lo = original.rfind("\n", 0, o_start) + 1
-        hi = original.find("\n", o_end)
-        text = original[lo : hi if hi >= 0 else len(original)]
-        return self.contexts.first_holding(self.unless, text, o_start - lo, o_end - lo) is not None
+        o_lo = 0
+        for _ in range(k):
+            o_lo = original.index(UTTERANCE_BREAK, o_lo) + 1
+        o_hi = original.find(UTTERANCE_BREAK, o_lo)
+        utterance = original[o_lo : o_hi if o_hi >= 0 else len(original)]
+        o_start, o_end = normalize(utterance).to_original(start - lo, end - lo)
+        return self.contexts.first_holding(self.unless, utterance, o_start, o_end) is not None
 
     @staticmethod
     def _whole_words(norm: NormalizedText, segmenter: JiebaSegmenter, start: int, end: int) -> bool:
@@ -196,6 +214,26 @@ class PhraseRule:
 
     def fires_on(self, example: Any, segmenter: JiebaSegmenter) -> bool:
         return bool(self.matches(normalize(str(example)), segmenter))
+
+
+def _alternation(patterns: tuple[CompiledPattern, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns))
+
+
+# Clause edges written into the regex itself, so that a clause_start rule anchored on a common
+# character (不) is not checked in Python at every occurrence: "not preceded (followed) by
+# anything but a clause or utterance break", true at the text's ends too.
+_AT_CLAUSE_START = f"(?<![^{re.escape(CLAUSE_BREAK)}{UTTERANCE_BREAK}])"
+_AT_CLAUSE_END = f"(?![^{re.escape(CLAUSE_BREAK)}{UTTERANCE_BREAK}])"
+
+
+def _at_position(pattern: CompiledPattern, position: str) -> CompiledPattern:
+    """The pattern with its ``position`` built in (the rule still checks it: this only narrows)."""
+    if position == "anywhere":
+        return pattern
+    end = _AT_CLAUSE_END if position == "whole_clause" else ""
+    regex = re.compile(f"{_AT_CLAUSE_START}(?:{pattern.regex.pattern}){end}")
+    return replace(pattern, regex=regex)
 
 
 def _merge_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

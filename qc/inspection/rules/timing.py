@@ -24,10 +24,6 @@ from qc.inspection.rules.base import (
 from qc.schema import Transcript
 
 
-def _timed(view: CallView) -> list[int]:
-    return [i for i, u in enumerate(view.transcript.utterances) if u.start is not None and u.end is not None]
-
-
 class _TimingRule:
     """Examples of timing rules are short timed snippets ('agent 0-3 您好')."""
 
@@ -88,7 +84,7 @@ class SilenceRule(_TimingRule):
 
     def find(self, view: CallView) -> list[Finding]:
         utts = view.transcript.utterances
-        timed = sorted(_timed(view), key=lambda i: utts[i].start or 0.0)
+        timed = view.timed()
         findings = []
         spoken_until = None
         last_agent = None
@@ -113,7 +109,8 @@ class SilenceRule(_TimingRule):
                             end=u.start,
                         )
                     )
-            spoken_until = max(spoken_until or 0.0, u.end)  # type: ignore[type-var]
+            if spoken_until is None or u.end > spoken_until:  # type: ignore[operator]
+                spoken_until = u.end
             if u.speaker == "agent":
                 last_agent = i
         return findings
@@ -141,10 +138,12 @@ class InterruptionRule(_TimingRule):
         utts = view.transcript.utterances
         findings = []
         talking_until = -1.0  # when the customer who started latest-ending so far stops talking
-        for i in sorted(_timed(view), key=lambda i: (utts[i].start, utts[i].speaker != "customer")):
+        # at equal starts the customer's turn first: it is already talking when the agent starts
+        for i in sorted(view.timed(), key=lambda i: (utts[i].start, utts[i].speaker != "customer")):
             u = utts[i]
             if u.speaker == "customer":
-                talking_until = max(talking_until, u.end)  # type: ignore[type-var]
+                if u.end > talking_until:  # type: ignore[operator]
+                    talking_until = u.end  # type: ignore[assignment]
             elif u.speaker == "agent" and talking_until - u.start > self.grace_seconds:  # type: ignore[operator]
                 overlap = talking_until - u.start  # type: ignore[operator]
                 findings.append(Finding(self.info, i, None, f"抢话 {overlap:.1f} 秒（容忍 {self.grace_seconds:g} 秒）"))
@@ -183,7 +182,7 @@ class SpeechRateRule(_TimingRule):
         chars = 0
         seconds = 0.0
         extreme: tuple[float, int] | None = None
-        for i in _timed(view):
+        for i in view.timed():
             u = utts[i]
             if u.speaker != "agent":
                 continue
@@ -194,7 +193,8 @@ class SpeechRateRule(_TimingRule):
             chars += n
             seconds += dur
             rate = n / dur
-            distance = max(rate - self.max_rate, self.min_rate - rate)
+            above, below = rate - self.max_rate, self.min_rate - rate
+            distance = above if above > below else below
             if extreme is None or distance > extreme[0]:
                 extreme = (distance, i)
         if not seconds or extreme is None:
