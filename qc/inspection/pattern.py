@@ -183,9 +183,10 @@ _MAX_SPELLINGS = 64
 
 
 def _joined_runs(children: list[Node]) -> list[frozenset[str]]:
-    """Spellings of each run of adjacent children that can be written out in full: (你|您)(搞|弄)懂
+    """Spellings of runs of adjacent children that can be written out in full: (你|您)(搞|弄)懂
     has the anchors 你搞懂, 您搞懂, 你弄懂, 您弄懂 — far rarer in speech than 你 or 您 alone, so
-    the prefilter passes fewer utterances to the rule's regex."""
+    the prefilter passes fewer utterances to the rule's regex. Every window of two or more
+    adjacent children is tried (a whole run may have too many spellings, its tail not)."""
     runs: list[frozenset[str]] = []
     current: list[frozenset[str]] = []
     for child in [*children, ("gap",)]:
@@ -193,14 +194,14 @@ def _joined_runs(children: list[Node]) -> list[frozenset[str]]:
         if spellings is not None:
             current.append(spellings)
             continue
-        if len(current) > 1:
+        for i in range(len(current)):
             product = {""}
-            for part in current:
+            for part in current[i:]:
                 product = {a + b for a in product for b in part}
                 if len(product) > _MAX_SPELLINGS:
                     break
-            else:
-                runs.append(frozenset(product))
+                if len(product) > 1 or part is not current[i]:
+                    runs.append(frozenset(product))
         current = []
     return runs
 
