@@ -47,7 +47,7 @@ MIN_SUSPECT_CHARS = 4
 
 # Above this many utterances holding a rule's anchors, the rule reads one span from the first to
 # the last instead of each utterance (a regex search costs ~1 µs to start, ~0.03 µs a character).
-MAX_REGIONS = 8
+MAX_REGIONS = 4
 
 
 def suspect_rule(category: str, model_version: str) -> RuleInfo:
