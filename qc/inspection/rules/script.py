@@ -103,13 +103,13 @@ class ScriptRule:
     def _check(self, view: CallView) -> tuple[Check, Finding | None]:
         window = self._window(view)
         for i in window:
-            text = view.norm(i).text
+            text = view.norm_text(i)
             for pattern in self.patterns:
                 found = pattern.regex.search(text)
                 if found:
                     return Check(True, i, self._detail(text)), None
         for i in window:
-            text = view.norm(i).text
+            text = view.norm_text(i)
             for pattern in self.partial:
                 span = next(iter_matches(pattern, text), None)
                 if span is not None:

@@ -79,7 +79,7 @@ class SilenceRule(_TimingRule):
     def _says(self, view: CallView, index: int | None, patterns: tuple[CompiledPattern, ...]) -> bool:
         if index is None:
             return False
-        text = view.norm(index).text
+        text = view.norm_text(index)
         return any(p.regex.search(text) for p in patterns)
 
     def find(self, view: CallView) -> list[Finding]:
