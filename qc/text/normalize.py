@@ -97,7 +97,7 @@ class NormalizedText:
     most utterances have no hit and never need them.
     """
 
-    __slots__ = ("original", "folded", "text", "_shifts", "_clause_starts", "_clause_order")
+    __slots__ = ("original", "folded", "text", "_shifts", "_clause_starts", "_clause_order", "_lines")
 
     def __init__(self, original: str, folded: str, text: str) -> None:
         self.original = original
@@ -106,6 +106,7 @@ class NormalizedText:
         self._shifts: tuple[tuple[int, int], ...] | None = None
         self._clause_starts: frozenset[int] | None = None
         self._clause_order: list[int] | None = None
+        self._lines: tuple[list[int], list[int]] | None = None
 
     def __repr__(self) -> str:
         return f"NormalizedText({self.text!r})"
@@ -157,6 +158,19 @@ class NormalizedText:
         k = bisect_right(self._clause_order, pos)
         end = self._clause_order[k] if k < len(self._clause_order) else len(self.text)
         return end - 1 if end > 0 and self.text[end - 1] in (UTTERANCE_BREAK, CLAUSE_BREAK) else end
+
+    def original_line(self, pos: int) -> tuple[str, int]:
+        """The line of the original text (one utterance of a joined text) holding normalised
+        position ``pos``, and where that line starts in the original."""
+        if self._lines is None:
+            self._lines = (_find_all(self.text, UTTERANCE_BREAK), _find_all(self.original, UTTERANCE_BREAK))
+        norm_breaks, raw_breaks = self._lines
+        if len(norm_breaks) != len(raw_breaks):  # a lone utterance whose original held a line break
+            return self.original, 0
+        k = bisect_right(norm_breaks, pos - 1) if pos > 0 else 0
+        lo = raw_breaks[k - 1] + 1 if k > 0 else 0
+        hi = raw_breaks[k] if k < len(raw_breaks) else len(self.original)
+        return self.original[lo:hi], lo
 
     def utterance_bounds(self, pos: int) -> tuple[int, int]:
         """Normalised [start, end) of the utterance containing ``pos`` (the whole text if only one)."""

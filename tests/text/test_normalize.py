@@ -62,3 +62,15 @@ def test_spans_map_back_to_the_same_characters(raw, data):
     # a span starts and ends on a kept character: a letter, or the first mark of a clause break
     for pos, orig in ((start, o_start), (end - 1, o_end - 1)):
         assert (norm.text[pos] == CLAUSE_BREAK) == bool(re.fullmatch(r"[\W_]", raw[orig]))
+
+
+def test_original_line_finds_the_utterance_of_a_joined_position():
+    from qc.text.normalize import normalize_joined
+
+    joined = normalize_joined(["您好，中通速递。", "这个 我 不 知道", "再见！"], [0, 2, 4])
+    text = joined.norm.text
+    for k, expected in enumerate(["您好，中通速递。", "这个 我 不 知道", "再见！"]):
+        start = joined.starts[k]
+        for pos in range(start, start + joined.part_length(k)):
+            line, at = joined.norm.original_line(pos)
+            assert line == expected and joined.norm.original[at : at + len(line)] == line, (pos, text)

@@ -12,6 +12,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from qc.inspection.context import Contexts
@@ -182,22 +183,16 @@ class PhraseRule:
         """Whether one of the rule's ``unless`` contexts stands around the match, read on the
         original words of its utterance (punctuation tells sentences and clauses apart there).
 
-        The utterance is normalised again on its own to map the match back: the joined text's
-        offset map would cost more than all the rules (it is built over the whole call)."""
+        The utterance is normalised again on its own (cached) to map the match back: the joined
+        text's offset map would cost more than all the rules (it is built over the whole call)."""
         assert self.contexts is not None
         text = norm.text
         if UTTERANCE_BREAK not in text:  # one utterance (an example, a corpus line)
             o_start, o_end = norm.to_original(start, end)
             return self.contexts.first_holding(self.unless, norm.original, o_start, o_end) is not None
         lo = text.rfind(UTTERANCE_BREAK, 0, start) + 1
-        k = text.count(UTTERANCE_BREAK, 0, lo)
-        original = norm.original
-        o_lo = 0
-        for _ in range(k):
-            o_lo = original.index(UTTERANCE_BREAK, o_lo) + 1
-        o_hi = original.find(UTTERANCE_BREAK, o_lo)
-        utterance = original[o_lo : o_hi if o_hi >= 0 else len(original)]
-        o_start, o_end = normalize(utterance).to_original(start - lo, end - lo)
+        utterance, _ = norm.original_line(start)
+        o_start, o_end = _normalized(utterance).to_original(start - lo, end - lo)
         return self.contexts.first_holding(self.unless, utterance, o_start, o_end) is not None
 
     @staticmethod
@@ -237,6 +232,10 @@ class _Spans:
 
 
 _NO_SPANS = _Spans(())
+
+# Utterances whose matches ask for a context, normalised on their own: the same turn is asked
+# about by several rules, and call-centre turns repeat.
+_normalized = lru_cache(maxsize=4096)(normalize)
 
 
 def _alternation(patterns: tuple[CompiledPattern, ...]) -> re.Pattern[str]:
