@@ -114,29 +114,26 @@ class Inspector:
         if self._automaton is None or not text:
             return {}
         starts = joined.starts
-        parts_by_ids: dict[frozenset[str], set[int]] = {}
-        for end, ids in self._automaton.iter(text):
-            parts = parts_by_ids.get(ids)
-            if parts is None:
-                parts = parts_by_ids[ids] = set()
-            parts.add(bisect_right(starts, end) - 1)
+        last = len(starts) - 1
         by_rule: dict[str, set[int]] = {}
-        for ids, parts in parts_by_ids.items():
+        for end, ids in self._automaton.iter(text):
+            k = bisect_right(starts, end) - 1
             for rule_id in ids:
-                known = by_rule.get(rule_id)
-                if known is None:
-                    by_rule[rule_id] = set(parts)
+                parts = by_rule.get(rule_id)
+                if parts is None:
+                    by_rule[rule_id] = {k}
                 else:
-                    known |= parts
-        bounds = {k: (starts[k], starts[k] + joined.part_length(k)) for k in set().union(*parts_by_ids.values())}
+                    parts.add(k)
+        size = len(text)
         out: dict[str, Regions | None] = {}
         for rule_id, parts in by_rule.items():
             ordered = sorted(parts)
             if len(ordered) > MAX_REGIONS:
                 # many utterances: one scan from the first to the last costs less than one per utterance
-                out[rule_id] = ((bounds[ordered[0]][0], bounds[ordered[-1]][1]),)
+                first, final = ordered[0], ordered[-1]
+                out[rule_id] = ((starts[first], starts[final + 1] - 1 if final < last else size),)
             else:
-                out[rule_id] = tuple(bounds[k] for k in ordered)
+                out[rule_id] = tuple((starts[k], starts[k + 1] - 1 if k < last else size) for k in ordered)
         return out
 
     def inspect(self, transcript: Transcript) -> tuple[list[Finding], dict[str, Check], dict[str, int]]:

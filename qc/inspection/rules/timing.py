@@ -138,8 +138,11 @@ class InterruptionRule(_TimingRule):
         utts = view.transcript.utterances
         findings = []
         talking_until = -1.0  # when the customer who started latest-ending so far stops talking
-        # at equal starts the customer's turn first: it is already talking when the agent starts
-        for i in sorted(view.timed(), key=lambda i: (utts[i].start, utts[i].speaker != "customer")):
+        order = view.timed()
+        if any(utts[a].start == utts[b].start for a, b in zip(order, order[1:], strict=False)):
+            # at equal starts the customer's turn first: it is already talking when the agent starts
+            order = sorted(order, key=lambda i: (utts[i].start, utts[i].speaker != "customer"))
+        for i in order:
             u = utts[i]
             if u.speaker == "customer":
                 if u.end > talking_until:  # type: ignore[operator]
