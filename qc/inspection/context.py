@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from qc.inspection.lexicon_yaml import strip_lines
+
 WHERE = ("before", "clause_before", "right_before", "after", "right_after", "overlap", "sentence")
 
 # Sentence and clause ends in the original text. An utterance end is a sentence end too: the
@@ -217,13 +219,5 @@ def _context(name: str, spec: Any) -> Context:
     for p in patterns:
         if not isinstance(p, list) or not p or not all(isinstance(t, Mapping) for t in p):
             raise ContextError(f"context {name!r}: each pattern must be a list of token conditions, got {p!r}")
-        clean.append(tuple(_without_lines(t) for t in p))
+        clean.append(tuple(strip_lines(t) for t in p))
     return Context(name, str(spec.get("说明") or ""), where, tuple(clean))
-
-
-def _without_lines(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _without_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_without_lines(v) for v in value]
-    return value

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from qc.errors import LexiconError, LexiconProblem
 from qc.inspection.context import ContextError, Contexts, parse_contexts
+from qc.inspection.lexicon_yaml import read_yaml, strip_lines
 from qc.inspection.rules import RULE_KINDS, Rule, RuleSpecError
 from qc.inspection.rules.base import Definitions
 from qc.inspection.scorecard import Scorecard, ScorecardError
@@ -55,48 +54,6 @@ class Lexicon:
             if r.info.id == rule_id:
                 return r
         raise KeyError(rule_id)
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records the line of every mapping, so problems can name it."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    keys = [loader.construct_object(k) for k, _ in node.value]
-    dupes = {k for k in keys if keys.count(k) > 1}
-    if dupes:
-        raise yaml.constructor.ConstructorError(None, None, f"duplicate key(s) {sorted(dupes)}", node.start_mark)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path, display: str) -> Any:
-    """Parse one YAML file; raises LexiconProblem-carrying LexiconError on bad encoding or syntax."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise LexiconError([LexiconProblem(display, "file is not UTF-8 (GBK?); save it as UTF-8", line)]) from None
-    try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(err, "problem", None) or str(err)
-        raise LexiconError([LexiconProblem(display, f"invalid YAML: {problem}", line)]) from None
-
-
-def _strip_lines(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
-    if isinstance(value, list):
-        return [_strip_lines(v) for v in value]
-    return value
 
 
 class _Loader:
@@ -286,14 +243,14 @@ class _Loader:
             return Scorecard.default()
         try:
             known = None if self.rules_incomplete else {r.info.id for r in rules if r.kind != "polite"}
-            return Scorecard.from_spec(_strip_lines(data), known)
+            return Scorecard.from_spec(strip_lines(data), known)
         except ScorecardError as err:
             self.problems.append(LexiconProblem(self.display(path), str(err), data.get("__line__")))
             return Scorecard.default()
 
 
 def _strip_lines_keep_top(spec: dict[str, Any]) -> dict[str, Any]:
-    out = {k: _strip_lines(v) for k, v in spec.items()}
+    out = {k: strip_lines(v) for k, v in spec.items()}
     return out
 
 
