@@ -27,7 +27,7 @@ from qc.pipeline import Recognition
 from qc.schema import CATEGORIES, CallResult
 from qc.speech.recordings import DEFAULT_NAME_PATTERN
 from qc.speech.transcribe import TranscribeOptions
-from qc.speech.whisper import AsrSettings
+from qc.speech.whisper import DEFAULT_COMPUTE_TYPE, DEVICES, AsrSettings, resolve_device
 
 log = logging.getLogger("qc")
 
@@ -186,7 +186,18 @@ def asr_options(fn: Callable[..., None]) -> Callable[..., None]:
             default=None,
             help="faster-whisper model folder (default: Whisper base from the installed packages).",
         ),
-        click.option("--compute-type", default="int8", show_default=True, help="CTranslate2 compute type."),
+        click.option(
+            "--device",
+            type=click.Choice(DEVICES),
+            default="auto",
+            show_default=True,
+            help="Where Whisper runs: a CUDA GPU when one is usable (auto), or cpu / cuda.",
+        ),
+        click.option(
+            "--compute-type",
+            default=None,
+            help="CTranslate2 compute type (default: int8 on CPU, float16 on a GPU).",
+        ),
         click.option("--beam-size", type=click.IntRange(min=1), default=5, show_default=True),
         click.option(
             "--agent-channel",
@@ -207,9 +218,14 @@ def asr_options(fn: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(fn)
     def command(  # type: ignore[no-untyped-def]
-        *args, model_dir, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs
+        *args, model_dir, device, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs
     ):
-        asr = AsrSettings(model_dir=model_dir, compute_type=compute_type, beam_size=beam_size)
+        try:
+            resolved = resolve_device(device)
+        except QCError as err:
+            raise _fail(str(err)) from None
+        compute_type = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
+        asr = AsrSettings(model_dir=model_dir, device=resolved, compute_type=compute_type, beam_size=beam_size)
         options = TranscribeOptions(asr, 0 if agent_channel == "left" else 1, force)
         return fn(*args, recognition=Recognition(options, name_pattern, jobs), **kwargs)
 

@@ -83,6 +83,9 @@ class AsrSettings:
     """Recognition settings. All but ``RUNTIME_ONLY`` change the words recognised, so they key the cache."""
 
     model_dir: str | None = None
+    # "cpu" or "cuda", already resolved (resolve_device): the CPU and GPU kernels do not give
+    # bit-identical words, so the device keys the cache like the compute type does.
+    device: str = "cpu"
     compute_type: str = "int8"
     beam_size: int = 5
     vad: bool = True
@@ -105,6 +108,40 @@ class AsrSettings:
 
 
 RUNTIME_ONLY = ("model_dir", "cpu_threads")
+
+DEVICES = ("auto", "cpu", "cuda")
+# What each device computes in unless told otherwise: int8 is the fastest on CPU at the same CER
+# (bench/bench_asr.py); float16 is what GPUs are built for.
+DEFAULT_COMPUTE_TYPE = {"cpu": "int8", "cuda": "float16"}
+_NO_CUDA = (
+    "no usable CUDA GPU: CTranslate2 sees {count} CUDA device(s){why}; install the NVIDIA driver and the CUDA 12 "
+    "libraries (cuBLAS, cuDNN 9) or use --device cpu (or auto)"
+)
+
+
+def cuda_device_count() -> int:
+    """CUDA devices CTranslate2 can use (0 without a GPU, a driver or its libraries)."""
+    import ctranslate2
+
+    try:
+        return int(ctranslate2.get_cuda_device_count())
+    except RuntimeError:
+        return 0
+
+
+def resolve_device(requested: str) -> str:
+    """``auto`` → cuda when a GPU is usable, else cpu; ``cuda`` without one is an AsrError that says
+    what is missing, before any recording is read."""
+    if requested not in DEVICES:
+        raise AsrError(f"unknown device {requested!r}; use one of {', '.join(DEVICES)}")
+    if requested == "cpu":
+        return "cpu"
+    count = cuda_device_count()
+    if count > 0:
+        return "cuda"
+    if requested == "auto":
+        return "cpu"
+    raise AsrError(_NO_CUDA.format(count=count, why=""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +180,7 @@ class WhisperTranscriber:
             try:
                 self._model = WhisperModel(
                     str(self.model_dir),
-                    device="cpu",
+                    device=self.settings.device,
                     compute_type=self.settings.compute_type,
                     cpu_threads=self.settings.cpu_threads,
                     local_files_only=True,
@@ -151,6 +188,8 @@ class WhisperTranscriber:
             except OSError as err:
                 raise AsrError(f"cannot load Whisper model from {self.model_dir}: {describe_os_error(err)}") from None
             except (RuntimeError, ValueError) as err:
+                if self.settings.device == "cuda" and _mentions_cuda(str(err)):
+                    raise AsrError(_NO_CUDA.format(count=cuda_device_count(), why=f" ({err})")) from None
                 raise AsrError(f"cannot load Whisper model from {self.model_dir}: {err}") from None
         return self._model
 
@@ -181,6 +220,10 @@ class WhisperTranscriber:
                     )
                 )
         return out
+
+
+def _mentions_cuda(message: str) -> bool:
+    return bool(re.search(r"cuda|cublas|cudnn|libcu|gpu", message, re.IGNORECASE))
 
 
 def _split_at_pauses(seg: Any, pause: float, clause_pause: float = 0.4) -> list[tuple[float, float, str]]:
