@@ -20,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -31,8 +32,9 @@ from qc.inspection.lexicon import load_lexicon  # noqa: E402
 from qc.pipeline import protected_terms  # noqa: E402
 from qc.speech.audio import load_recording  # noqa: E402
 from qc.speech.correct import HomophoneCorrector  # noqa: E402
+from qc.speech.transcribe import TELEPHONE_RATE  # noqa: E402
 from qc.speech.whisper import AsrSettings, WhisperTranscriber  # noqa: E402
-from qc.text.normalize import normalize  # noqa: E402
+from qc.text.normalize import CLAUSE_BREAK, UTTERANCE_BREAK, normalize  # noqa: E402
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -64,12 +66,14 @@ def run(transcriber: WhisperTranscriber, clips: list[tuple[Path, str]], correcto
     for path, ref in clips:
         rec = load_recording(path)
         t0 = time.perf_counter()
-        segments = sorted((s.start, s.text) for ch in rec.channels for s in transcriber.transcribe(ch))
+        telephone = 0 < rec.source_rate <= TELEPHONE_RATE  # as qc transcribe decides it
+        segments = sorted((s.start, s.text) for ch in rec.channels for s in transcriber.transcribe(ch, telephone))
         hyp = "".join(text for _, text in segments)  # both sides of a call, in time order
         rtfs.append((time.perf_counter() - t0) / rec.duration)
         if corrector is not None:
             hyp = corrector.correct(hyp)[0]
-        r, h = normalize(ref).text, normalize(hyp).text
+        # clause breaks are punctuation, not speech: the reference's and the pauses' commas must not count
+        r, h = (normalize(x).text.replace(CLAUSE_BREAK, "").replace(UTTERANCE_BREAK, "") for x in (ref, hyp))
         errors += edit_distance(r, h)
         chars += len(r)
     return statistics.median(rtfs), errors / max(chars, 1)
@@ -80,6 +84,7 @@ def main() -> None:
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "audio")
     ap.add_argument("--configs", default="int8:1,int8:5,float32:5", help="compute_type:beam,…")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--vad-thresholds", default="", help="compare Silero VAD thresholds, e.g. 0.5,0.3 (default: qc's)")
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; cpu_threads={args.threads}")
     tmp = Path(tempfile.mkdtemp())
@@ -102,9 +107,15 @@ def main() -> None:
     corrector = HomophoneCorrector(terms)
     print("| set | compute | beam | RTF (median) | CER |")
     print("| --- | --- | --- | --- | --- |")
-    for config in args.configs.split(","):
+    # None: qc's own thresholds (by the recording's rate); a number: that threshold for every recording
+    thresholds: list[float | None] = [float(v) for v in args.vad_thresholds.split(",") if v] or [None]
+    for config, vad in ((c, v) for c in args.configs.split(",") for v in thresholds):
         compute, beam = config.split(":")
-        t = WhisperTranscriber(AsrSettings(compute_type=compute, beam_size=int(beam), cpu_threads=args.threads))
+        settings = AsrSettings(compute_type=compute, beam_size=int(beam), cpu_threads=args.threads)
+        if vad is not None:
+            settings = replace(settings, vad_threshold=vad, vad_threshold_telephone=vad)
+            compute = f"{compute}, VAD {vad}"
+        t = WhisperTranscriber(settings)
         t.load()
         for name, clips in sets.items():
             rtf, cer = run(t, clips)

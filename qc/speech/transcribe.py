@@ -38,6 +38,8 @@ from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT = 5  # bump when the cached body or the way it is produced changes
+# A recording at this rate or below is telephone audio: it gets the telephone VAD threshold.
+TELEPHONE_RATE = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class CallTranscriber:
                 if is_silent(channels[channel]):
                     continue
                 try:
-                    found = self.whisper.transcribe(channels[channel])
+                    found = self.whisper.transcribe(channels[channel], telephone=0 < info.sample_rate <= TELEPHONE_RATE)
                 except (RuntimeError, ValueError) as err:  # this recording only: the batch goes on
                     raise InputError(str(path), f"speech recognition failed ({err})") from None
                 segments += [

@@ -89,6 +89,12 @@ class AsrSettings:
     compute_type: str = "int8"
     beam_size: int = 5
     vad: bool = True
+    # Silero VAD's speech threshold, by the recording's own rate (bench/bench_asr.py --vad-thresholds,
+    # ../shared/audio): at 0.5 it drops whole turns of band-limited telephone speech resampled to
+    # 16 kHz (8 kHz CER 17.9 % → 14.8 % at 0.3, our TTS calls 3.4 % → 1.7 %), while 16 kHz speech
+    # is recognised best at faster-whisper's 0.5 (14.0 % against 16.0 % at 0.3).
+    vad_threshold: float = 0.5
+    vad_threshold_telephone: float = 0.3
     vad_min_silence_ms: int = 500
     condition_on_previous_text: bool = False
     cpu_threads: int = 0
@@ -193,16 +199,19 @@ class WhisperTranscriber:
                 raise AsrError(f"cannot load Whisper model from {self.model_dir}: {err}") from None
         return self._model
 
-    def transcribe(self, samples: np.ndarray) -> list[AsrSegment]:
-        """Segments of one channel, simplified Chinese, invented text on silence removed."""
+    def transcribe(self, samples: np.ndarray, telephone: bool = False) -> list[AsrSegment]:
+        """Segments of one channel, simplified Chinese, invented text on silence removed.
+
+        ``telephone``: the recording was 8 kHz or less before resampling (its VAD threshold differs)."""
         model = self.load()
         s = self.settings
+        threshold = s.vad_threshold_telephone if telephone else s.vad_threshold
         segments, _info = model.transcribe(
             samples,
             language=s.language,
             beam_size=s.beam_size,
             vad_filter=s.vad,
-            vad_parameters={"min_silence_duration_ms": s.vad_min_silence_ms},
+            vad_parameters={"threshold": threshold, "min_silence_duration_ms": s.vad_min_silence_ms},
             condition_on_previous_text=s.condition_on_previous_text,
             # Segment times after VAD can be off by seconds (a turn reported to start during the
             # silence before it); word times are not, and cost nothing measurable here.

@@ -49,12 +49,14 @@ class FakeWhisper:
     def __init__(self, model_dir: Path) -> None:
         self.model_dir = model_dir
         self.calls = 0
+        self.telephone: list[bool] = []
 
     def resolve_model_dir(self) -> Path:
         return self.model_dir
 
-    def transcribe(self, samples):
+    def transcribe(self, samples, telephone=False):
         self.calls += 1
+        self.telephone.append(telephone)
         return [AsrSegment(0.5, min(2.0, len(samples) / 16000), "您好公号", -0.2, 0.01)]
 
 
@@ -115,6 +117,25 @@ def test_transcribe_with_stand_in_recogniser_corrects_caches_and_gives_absolute_
     calls = t.whisper.calls
     again = t.transcribe(CallMeta("call.wav", "c-1", "1024"))
     assert t.whisper.calls == calls and again.utterances == first.utterances  # from the cache
+
+
+def test_telephone_recordings_get_the_telephone_vad_threshold(tmp_path, cache):
+    """8 kHz recordings are telephone audio (Silero misses turns of it at the 16 kHz threshold)."""
+    import wave
+
+    import numpy as np
+
+    t = _transcriber(tmp_path)
+    t.transcribe(CallMeta(str(STEREO), "tel", "1024"))
+    assert t.whisper.telephone and all(t.whisper.telephone)
+    wide = tmp_path / "wide.wav"
+    tone = (np.sin(np.arange(32000) * 2 * np.pi * 220 / 16000) * 8000).astype("<i2")
+    with wave.open(str(wide), "wb") as w:
+        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000), w.writeframes(tone.tobytes())
+    t.whisper.telephone.clear()
+    t.transcribe(CallMeta(str(wide), "wide", "1024"))
+    assert t.whisper.telephone == [False]
+    assert AsrSettings().vad_threshold_telephone < AsrSettings().vad_threshold
 
 
 def test_truncated_recording_is_transcribed_and_flagged(tmp_path, cache):
