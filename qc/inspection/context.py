@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from qc.inspection.lexicon_yaml import strip_lines
+from qc.text.words import jieba_tokenizer
 
 WHERE = ("before", "clause_before", "right_before", "after", "right_after", "overlap", "sentence")
 
@@ -91,14 +92,9 @@ class Contexts:
 
     def _posseg(self) -> Any:
         if self._tagger is None:
-            import jieba
             import jieba.posseg
 
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            for word in self._user_words:
-                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 100))
-            self._tagger = jieba.posseg.POSTokenizer(tokenizer)
+            self._tagger = jieba.posseg.POSTokenizer(jieba_tokenizer(self._user_words))
         return self._tagger
 
     def tokens(self, text: str) -> list[tuple[str, str]]:

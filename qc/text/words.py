@@ -21,6 +21,15 @@ import jieba
 jieba.setLogLevel(logging.WARNING)
 
 
+def jieba_tokenizer(user_words: Iterable[str] = ()) -> jieba.Tokenizer:
+    """A private, initialised jieba tokenizer that keeps each of ``user_words`` whole."""
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    for word in user_words:
+        tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 100))
+    return tokenizer
+
+
 class JiebaSegmenter:
     """Token boundaries of normalised text, from a private jieba tokenizer."""
 
@@ -31,11 +40,7 @@ class JiebaSegmenter:
 
     def _get(self) -> jieba.Tokenizer:
         if self._tokenizer is None:
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            for word in self._words:
-                tok.add_word(word, freq=max(tok.suggest_freq(word), 100))
-            self._tokenizer = tok
+            self._tokenizer = jieba_tokenizer(self._words)
         return self._tokenizer
 
     def tokens(self, text: str) -> list[str]:
