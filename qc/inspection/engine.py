@@ -96,14 +96,10 @@ class Inspector:
         automaton.make_automaton()
         return automaton
 
-    def candidates(self, text: str) -> frozenset[str]:
-        """Ids of the rules worth evaluating on ``text``: those with an anchor in it, and those without anchors."""
-        if self._automaton is None or not text:
-            return self._always
-        found = set(self._always)
-        for _, ids in self._automaton.iter(text):
-            found |= ids
-        return frozenset(found)
+    def prefilter(self, view: CallView) -> dict[str, dict[str, Regions | None]]:
+        """Per speaker, the rules worth evaluating: those with an anchor in the speaker's text, with
+        the utterances holding one (``regions``), and those without anchors, everywhere (None)."""
+        return {speaker: {**self.regions(joined), **self._everywhere} for speaker, joined in view.joined.items()}
 
     def regions(self, joined: JoinedText) -> dict[str, Regions | None]:
         """For each rule with an anchor in the speaker's joined text, the utterances (as spans of
@@ -139,9 +135,7 @@ class Inspector:
     def inspect(self, transcript: Transcript) -> tuple[list[Finding], dict[str, Check], dict[str, int]]:
         """All findings (in call order), the mandatory-line checks and the polite-term tally."""
         view = CallView(transcript, self.speakers, self.segmenter)
-        view.candidates = {
-            speaker: {**self.regions(joined), **self._everywhere} for speaker, joined in view.joined.items()
-        }
+        view.candidates = self.prefilter(view)
         worth_trying = self._always.union(*view.candidates.values())
         findings: list[Finding] = []
         checks: dict[str, Check] = {}

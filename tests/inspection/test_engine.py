@@ -87,8 +87,12 @@ def test_truncated_recording_warns_and_does_not_charge_the_closing(small):
 
 
 def test_rules_without_anchors_are_always_tried(small):
-    assert {"T-OPEN-001", "T-CLOSE-001", "T-SIL-001"} <= small.candidates("")
-    assert "T-NS-001" in small.candidates("一根香蕉") and "T-NS-001" not in small.candidates("一个梨")
+    def candidates(text: str) -> set[str]:
+        view = CallView(Transcript("t", "1", (Utterance("agent", text),)), small.speakers, small.segmenter)
+        return set(small.prefilter(view)["agent"])
+
+    assert {"T-OPEN-001", "T-CLOSE-001", "T-SIL-001"} <= candidates("")
+    assert "T-NS-001" in candidates("一根香蕉") and "T-NS-001" not in candidates("一个梨")
 
 
 def test_a_new_kind_is_one_class(small):
