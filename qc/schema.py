@@ -52,6 +52,12 @@ class Transcript:
     asr: dict[str, object] | None = None
     roles: dict[str, object] | None = None
 
+    @property
+    def recognised(self) -> bool:
+        """Produced from a recording by speech recognition (it has ``asr`` settings or an ``audio``
+        path), so its words may be near-homophones of what was said; typed text has neither."""
+        return self.asr is not None or self.audio is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -72,8 +78,11 @@ class Hit:
     source: str | None = None
     detail: str | None = None
     hit_id: str = ""  # stable within the call while rule, utterance and quoted span stay: BAN-002@2:0-5
-    status: str = "confirmed"  # confirmed (a rule matched) | suspected (learned layer) | rejected (review)
+    status: str = "confirmed"  # confirmed (a rule matched) | suspected (learned layer, sound) | rejected (review)
     confidence: float = 1.0
+    # Only for a hit found by sound in a recognised transcript (qc.inspection.sound), else None:
+    heard: str | None = None  # the recognised words the hit quotes, as written: 您朝领导去
+    read_as: str | None = None  # the same words as read to match the rule: 您找领导去
 
 
 Status = Literal["confirmed", "suspected", "rejected"]

@@ -8,6 +8,10 @@ Architecture (figures in README, bench/bench_scoring.py):
    qc.inspection.rules.base), and the findings, checks and polite counts are merged;
 4. the scorecard prices the findings (qc.inspection.scorecard) and each finding becomes a Hit
    quoting the original words with a short context window around them.
+
+A recognised transcript (``Transcript.recognised``) also gets readings by sound: the rules' pattern
+runs as syllable automata (qc.inspection.sound), built on the first such call; typed text never
+pays for them.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import CallView, Finding
 from qc.inspection.rules.base import Regions, RuleInfo
 from qc.inspection.scorecard import Scorecard, price_findings
+from qc.inspection.sound import SoundCall, SoundMatcher, SoundSpec
 from qc.schema import CallResult, Check, Hit, Transcript
 from qc.text.normalize import JoinedText, NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
@@ -82,6 +87,24 @@ class Inspector:
         self._always: frozenset[str] = frozenset(r.info.id for r in self.rules if r.anchors() is None)
         self._everywhere: dict[str, Regions | None] = dict.fromkeys(self._always)
         self._automaton = self._build_automaton()
+        self._sound: SoundMatcher | None = None
+        self._sound_built = False
+
+    def sound_matcher(self) -> SoundMatcher | None:
+        """The rules' runs for matching by sound, compiled on first use (None: no rule uses it)."""
+        if not self._sound_built:
+            default = self.lexicon.settings.pinyin
+            specs = []
+            for rule in self.rules:
+                own = getattr(rule, "pinyin", "off") if rule.kind in ("phrase", "script") else "off"
+                level = default if own is None else None if own == "off" else int(own)
+                if level is not None:
+                    patterns = tuple(p.source for p in rule.patterns)  # type: ignore[attr-defined]
+                    specs.append(SoundSpec(rule.info.id, patterns, level, rule.kind == "phrase"))
+            matcher = SoundMatcher(specs, self.lexicon.groups)
+            self._sound = matcher if matcher.runs else None
+            self._sound_built = True
+        return self._sound
 
     def _build_automaton(self) -> ahocorasick.Automaton | None:
         by_anchor: dict[str, set[str]] = defaultdict(set)
@@ -137,6 +160,11 @@ class Inspector:
         view = CallView(transcript, self.speakers, self.segmenter)
         view.candidates = self.prefilter(view)
         worth_trying = self._always.union(*view.candidates.values())
+        if transcript.recognised:
+            matcher = self.sound_matcher()
+            if matcher is not None:
+                view.sound = SoundCall(matcher, view)
+                worth_trying |= view.sound.phrase_rules()  # heard by sound, though no anchor was written
         findings: list[Finding] = []
         checks: dict[str, Check] = {}
         polite: dict[str, int] = {}
@@ -269,7 +297,7 @@ def _to_hit(
         return Hit(
             rule.id, rule.category, rule.name, "agent", None, f.start, f.end, "", "", rule.suggestion,
             deduction, veto, rule.source, detail, hit_id=f"{rule.id}@call", status=f.status,
-            confidence=f.confidence,
+            confidence=f.confidence, heard=f.heard, read_as=f.read_as,
         )  # fmt: skip
     u = transcript.utterances[f.utterance]
     if f.quote is not None:
@@ -303,6 +331,8 @@ def _to_hit(
         hit_id=hit_id,
         status=f.status,
         confidence=f.confidence,
+        heard=f.heard,
+        read_as=f.read_as,
     )
 
 

@@ -17,7 +17,7 @@ from qc.errors import LexiconError, LexiconProblem
 from qc.inspection.context import ContextError, Contexts, parse_contexts
 from qc.inspection.lexicon_yaml import read_yaml, strip_lines
 from qc.inspection.rules import RULE_KINDS, Rule, RuleSpecError
-from qc.inspection.rules.base import Definitions
+from qc.inspection.rules.base import Definitions, parse_pinyin
 from qc.inspection.scorecard import Scorecard, ScorecardError
 
 RULES_SCHEMA = "qc.rules/1"
@@ -25,6 +25,8 @@ SYNONYMS_SCHEMA = "qc.synonyms/1"
 SETTINGS_SCHEMA = "qc.settings/1"
 ASR_SCHEMA = "qc.asr/1"
 CONTEXTS_SCHEMA = "qc.contexts/1"
+# Matching by sound when settings.yaml does not say (bench/bench_pinyin.py measured the levels).
+DEFAULT_PINYIN = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ class Settings:
     company: tuple[str, ...]
     # The learned second layer (suspected hits, never deducted until reviewed) on or off.
     learned_layer: bool = True
+    # Matching by sound in recognised transcripts (qc.inspection.sound): the level of every rule
+    # without its own ``pinyin``; None: off.
+    pinyin: int | None = DEFAULT_PINYIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +119,22 @@ class _Loader:
                 )
             )
             learned = True
-        unknown = set(data) - {"schema", "company", "learned_layer", "__line__"}
+        pinyin: int | None = DEFAULT_PINYIN
+        try:
+            value = parse_pinyin(data.get("pinyin"), "'pinyin'")
+            if value is not None:
+                pinyin = None if value == "off" else int(value)
+        except RuleSpecError as err:
+            path = self.display(self.root / "settings.yaml")
+            self.problems.append(LexiconProblem(path, str(err), data.get("__line__")))
+        unknown = set(data) - {"schema", "company", "learned_layer", "pinyin", "__line__"}
         if unknown:
             self.problems.append(
                 LexiconProblem(
                     self.display(self.root / "settings.yaml"), f"unknown key(s) {sorted(unknown)}", data.get("__line__")
                 )
             )
-        return Settings(tuple(company), learned)
+        return Settings(tuple(company), learned, pinyin)
 
     def load_asr_terms(self) -> tuple[str, ...]:
         """asr.yaml (optional): domain words the recogniser's homophone correction protects."""

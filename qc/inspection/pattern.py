@@ -248,6 +248,12 @@ def _literals(node: Node) -> list[str]:
     return []
 
 
+def parse_pattern(text: str, groups: Mapping[str, tuple[str, ...]]) -> Node:
+    """The pattern's syntax tree (plain tuples, see ``Node``), for readers other than the regex
+    compiler: qc.inspection.sound turns its gap-free runs into syllable automata."""
+    return _Parser(text, groups).parse()
+
+
 def compile_pattern(
     text: str, groups: Mapping[str, tuple[str, ...]], max_gap: int = 8, cross_clauses: bool = False
 ) -> CompiledPattern:

@@ -8,6 +8,11 @@ replacements are made, so nothing can appear that was not said (at most a same-s
 respelt). Protected terms are the company names, the opening/closing lines and the domain words of
 lexicons/asr.yaml — never the banned phrases, so a correction cannot create a violation (领到 must
 stay 领到, not become 领导). After 工号, characters whose syllable is a digit's (死 si → 4) become digits.
+
+Whisper also writes a digit as a near-homophone of it (issue 9: 工号102次 for 幺零二四): 次/此 (ci)
+and 是 (shi) for 四, 山/衫 (shan) for 三, 林 (lin) for 零. These count as digits only inside a run
+after 工号 that already holds a digit, and never as its first character: 工号是1024 keeps its 是
+("the number is"), and 是 only between two digits (1是24), as a trailing 是 is more often 是吧 than 四.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ _DIGIT_SYLLABLES = {
     "ba": "8",
     "jiu": "9",
 }
+
+
+# Syllables Whisper writes for a digit that are not the digit's own (see the module docstring).
+_NEAR_DIGIT_SYLLABLES = {"ci": "4", "shi": "4", "shan": "3", "lin": "0"}
+# Characters that are numbers themselves (十 shi is ten, not four) or too common to be read as one.
+_NOT_NEAR_DIGITS = set("十百千万两")
 
 
 def _syllables(text: str) -> list[str]:
@@ -85,18 +96,34 @@ class HomophoneCorrector:
         return fixed, fixes + digit_fixes
 
     def _job_digits(self, text: str, sounds: list[str]) -> tuple[str, list[Correction]]:
-        """After 工号, a run that already holds digits: digit-sounding characters become digits."""
+        """After 工号, a run that already holds digits: digit-sounding characters become digits (and,
+        past the run's first character, near-homophones of digits: 102次 → 1024)."""
         pos = text.find(self._job)
         if pos < 0:
             return text, []
         start = pos + len(self._job)
         end = start
-        while end < len(text) and end - start < 8 and (text[end].isdigit() or sounds[end] in _DIGIT_SYLLABLES):
+        while end < len(text) and end - start < 8 and self._digit_at(text, sounds, end, first=end == start):
             end += 1
         run = text[start:end]
         if len(run) < 3 or not any(c.isdigit() for c in run):
             return text, []
-        digits = "".join(c if c.isdigit() else _DIGIT_SYLLABLES[sounds[start + k]] for k, c in enumerate(run))
+        digits = "".join(c if c.isdigit() else self._digit(sounds[start + k]) for k, c in enumerate(run))
         if digits == run:
             return text, []
         return text[:start] + digits + text[end:], [Correction(start, run, digits)]
+
+    @staticmethod
+    def _digit(sound: str) -> str:
+        return _DIGIT_SYLLABLES.get(sound) or _NEAR_DIGIT_SYLLABLES[sound]
+
+    @staticmethod
+    def _digit_at(text: str, sounds: list[str], i: int, first: bool) -> bool:
+        ch, sound = text[i], sounds[i]
+        if ch.isdigit() or sound in _DIGIT_SYLLABLES:
+            return True
+        if first or sound not in _NEAR_DIGIT_SYLLABLES or ch in _NOT_NEAR_DIGITS or not _is_han(ch):
+            return False
+        if sound == "shi":  # 是: only between two digits
+            return text[i - 1].isdigit() and i + 1 < len(text) and text[i + 1].isdigit()
+        return True

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = MetaData()
 
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -80,6 +80,8 @@ hits = Table(
     Column("hit_id", String(160)),
     Column("status", String(16), nullable=False, server_default="confirmed"),
     Column("confidence", Float, nullable=False, server_default="1.0"),
+    Column("heard", Text),
+    Column("read_as", Text),
     Index("ix_hits_call", "call_id"),
     Index("ix_hits_category_rule", "category", "rule_id"),
 )
@@ -93,5 +95,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE hits ADD COLUMN confidence FLOAT DEFAULT 1.0 NOT NULL",
         "UPDATE hits SET hit_id = rule_id || '@' || COALESCE(CAST(utterance AS VARCHAR(12)), 'call') || '#' || "
         "CAST(seq AS VARCHAR(12))",
+    ),
+    3: (  # issue 9: a hit found by sound in a recognised call keeps what was heard and how it was read
+        "ALTER TABLE hits ADD COLUMN heard TEXT",
+        "ALTER TABLE hits ADD COLUMN read_as TEXT",
     ),
 }

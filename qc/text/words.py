@@ -54,6 +54,14 @@ class JiebaSegmenter:
             cuts.add(pos)
         return frozenset(cuts)
 
+    def log_probability(self, text: str) -> float:
+        """The natural log-probability of ``text`` under jieba's word-frequency model (its best
+        segmentation): which of two same-sounding sentences is the likelier one (qc.inspection.sound)."""
+        tokenizer = self._get()
+        route: dict[int, tuple[float, int]] = {}
+        tokenizer.calc(text, tokenizer.get_DAG(text), route)
+        return route[0][0]
+
     def on_boundaries(self, text: str, start: int, end: int) -> bool:
         """True when [start, end) begins and ends between two jieba tokens."""
         cuts = self.boundaries(text)

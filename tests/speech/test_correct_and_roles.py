@@ -46,6 +46,45 @@ def test_corrects_homophones_of_protected_terms(corrector, heard, expected):
     assert corrector.correct(heard)[0] == expected
 
 
+# fmt: off
+@pytest.mark.issue(9)
+@pytest.mark.parametrize("heard,expected", [
+    ("工号102次为您服务", "工号1024为您服务"),     # 四 heard as 次 (issue 9)
+    ("工号102此为您服务", "工号1024为您服务"),     # 四 as 此
+    ("工号10是4为您服务", "工号1044为您服务"),     # 四 as 是, between two digits
+    ("工号102死为您服务", "工号1024为您服务"),     # 四 as 死 (same syllable)
+    ("工号要024为您服务", "工号1024为您服务"),     # 幺 as 要
+    ("工号邀024为您服务", "工号1024为您服务"),     # 幺 as 邀
+    ("工号1玲24为您服务", "工号1024为您服务"),     # 零 as 玲
+    ("工号1林24为您服务", "工号1024为您服务"),     # 零 as 林 (lin/ling)
+    ("工号10而4为您服务", "工号1024为您服务"),     # 二 as 而
+    ("工号10儿4为您服务", "工号1024为您服务"),     # 二 as 儿
+    ("工号10山4为您服务", "工号1034为您服务"),     # 三 as 山 (shan/san)
+    ("工号102起为您服务", "工号1027为您服务"),     # 七 as 起
+    ("工号102期为您服务", "工号1027为您服务"),     # 七 as 期
+    ("工号102把为您服务", "工号1028为您服务"),     # 八 as 把
+    ("工号102久为您服务", "工号1029为您服务"),     # 九 as 久
+])
+# fmt: on
+def test_job_number_digits_heard_as_near_homophones(corrector, heard, expected):
+    assert corrector.correct(heard)[0] == expected
+
+
+# fmt: off
+@pytest.mark.issue(9)
+@pytest.mark.parametrize("text", [
+    "工号是1024为您服务",     # 是 right after 工号 is "the number is", never 四
+    "工号1024是吧",           # nor a 是 after the number
+    "工号次102为您服务",      # a near-homophone never starts the run
+    "工号十二为您服务",       # 十 is a number of its own, not 四
+    "您的工号是多少",         # no digits: not a number
+    "工号说一下",             # nothing that looks like a number
+])
+# fmt: on
+def test_job_number_near_homophones_only_inside_a_number(corrector, text):
+    assert corrector.correct(text)[0] == text
+
+
 @pytest.mark.parametrize("text", ["我们领到了", "他是十点到的", "请问您是几号到的", "我想查一下"])
 def test_never_creates_a_violation_or_changes_other_words(corrector, text):
     assert corrector.correct(text)[0] == text

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from qc.errors import StoreError
 from qc.formats import read_transcript
 from qc.store import Store
+from qc.store.tables import SCHEMA_VERSION
 from tests.conftest import SAMPLES
 
 PG_URL = os.environ.get("QC_TEST_POSTGRES_URL")
@@ -127,13 +128,32 @@ def test_a_version_1_database_is_migrated_in_place(db_url, inspector):
     store.save(_scored(inspector))
     calls_before = store.count_calls()
     with store.engine.begin() as conn:
-        for column in ("hit_id", "status", "confidence"):
+        for column in ("hit_id", "status", "confidence", "heard", "read_as"):
             conn.execute(text(f"ALTER TABLE hits DROP COLUMN {column}"))
         conn.execute(text("UPDATE qc_meta SET value='1' WHERE key='schema_version'"))
     store.close()
     upgraded = Store(db_url)
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == "2"
+        version = conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar()
+        assert version == str(SCHEMA_VERSION)
         rows = conn.execute(text("SELECT rule_id, hit_id, status, confidence FROM hits")).all()
     assert rows and all(h.startswith(f"{r}@") and s == "confirmed" and c == 1.0 for r, h, s, c in rows)
     assert upgraded.count_calls() == calls_before
+
+
+@pytest.mark.issue(9)
+def test_a_version_2_database_gains_heard_and_read_as(db_url, inspector):
+    """Hits found by sound keep what was heard and how it was read: a version-2 database gets the
+    two columns, empty for the hits it already holds."""
+    store = Store(db_url)
+    store.save(_scored(inspector))
+    with store.engine.begin() as conn:
+        for column in ("heard", "read_as"):
+            conn.execute(text(f"ALTER TABLE hits DROP COLUMN {column}"))
+        conn.execute(text("UPDATE qc_meta SET value='2' WHERE key='schema_version'"))
+    store.close()
+    upgraded = Store(db_url)
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == "3"
+        rows = conn.execute(text("SELECT heard, read_as FROM hits")).all()
+    assert rows and all(h is None and r is None for h, r in rows)

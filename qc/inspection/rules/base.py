@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
+from qc.inspection.sound import LEVELS, SoundCall
 from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
 from qc.text.normalize import (
     CLAUSE_BREAK,
@@ -62,8 +63,12 @@ class Finding:
     start: float | None = None  # override the utterance times (silence gaps)
     end: float | None = None
     quote: tuple[int, int] | None = None  # the span in the utterance's original text, when known
-    status: str = "confirmed"  # "suspected": found by the learned layer, costs nothing until reviewed
+    status: str = "confirmed"  # "suspected": found by the learned layer or by sound, costs nothing until reviewed
     confidence: float = 1.0
+    # Found by sound in a recognised transcript (qc.inspection.sound): the recognised words and the
+    # same words as read ("您朝领导去" read as "您找领导去"). None for exact matches.
+    heard: str | None = None
+    read_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +95,8 @@ class CallView:
     for examples)."""
 
     __slots__ = (
-        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "_norms", "_lengths", "_parts",
-        "_timed"
+        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "sound", "_norms", "_lengths",
+        "_parts", "_timed"
     )  # fmt: skip
 
     def __init__(
@@ -104,6 +109,8 @@ class CallView:
         self.transcript = transcript
         self.segmenter = segmenter or _DEFAULT_SEGMENTER
         self.candidates = candidates
+        # Readings by sound (qc.inspection.sound): set by the engine for a recognised transcript only.
+        self.sound: SoundCall | None = None
         asr = transcript.asr or {}
         self.truncated = bool(asr.get("truncated"))
         utts = transcript.utterances
@@ -254,6 +261,10 @@ class SpecReader:
             raise RuleSpecError(*errors)
         return tuple(out)
 
+    def pinyin(self) -> int | str | None:
+        """The rule's ``pinyin`` setting: "off", a level of LEVELS, or None (the lexicon's default)."""
+        return parse_pinyin(self.spec.get("pinyin"), "'pinyin'")
+
     def context_names(self, key: str) -> tuple[str, ...]:
         """Names of contexts.yaml entries, each checked to exist."""
         raw = self.get(key, list, [])
@@ -300,6 +311,17 @@ class SpecReader:
         if not isinstance(hits, list) or not isinstance(misses, list) or not hits or not misses:
             raise RuleSpecError("examples need at least one 'hit' and one 'miss'")
         return hits, misses
+
+
+def parse_pinyin(value: Any, name: str) -> int | str | None:
+    """``pinyin: off|0|1|2`` (YAML reads a bare off as false): "off", a level, or None when absent."""
+    if value is None:
+        return None
+    if value is False or value == "off":
+        return "off"
+    if isinstance(value, int) and not isinstance(value, bool) and value in LEVELS:
+        return value
+    raise RuleSpecError(f"{name} must be off or one of {', '.join(map(str, LEVELS))}, got {value!r}")
 
 
 def _type_name(kind: type | tuple[type, ...]) -> str:

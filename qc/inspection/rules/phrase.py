@@ -4,6 +4,11 @@ A phrase rule matches its patterns on normalised characters, then narrows the ma
 data the QA staff control: where in the clause it must stand (``position``), whether it must be
 a whole jieba word (``boundary``), and exception patterns that cancel it when they cover it
 (``except``: 不可以 inside 可不可以, 不知道 in 不知道能否麻烦您…).
+
+In a recognised transcript a rule may also match by sound (``pinyin``, qc.inspection.sound): on an
+agent turn where it found nothing exactly, heard words are read as a spelling of one of its
+patterns and the rule runs, exactly as above, on the sentence so corrected. What it finds there is
+``suspected`` (deducted only once a reviewer confirms it), with ``heard``/``read_as``.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, ClassVar
 from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import NOTHING, CallView, Definitions, Evaluation, Finding, Regions, RuleInfo, SpecReader
+from qc.inspection.sound import Window, confidence, correct, heard_and_read
 from qc.text.normalize import CLAUSE_BREAK, UTTERANCE_BREAK, NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
 
@@ -40,6 +46,7 @@ class PhraseRule:
         "speaker",
         "max_gap",
         "unless",
+        "pinyin",
     )
 
     info: RuleInfo
@@ -61,6 +68,9 @@ class PhraseRule:
     except_screen: re.Pattern[str] | None = None
     # One pattern and nothing to check around it: the regex's matches are the answer.
     plain: bool = False
+    # Matching by sound in recognised transcripts: "off", a level (qc.inspection.sound.LEVELS), or
+    # None for the lexicon's default (settings.yaml ``pinyin``).
+    pinyin: int | str | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> PhraseRule:
@@ -92,6 +102,7 @@ class PhraseRule:
             and position == "anywhere"
             and boundary == "substring"
             and not unless,
+            pinyin=r.pinyin(),
         )
 
     def anchors(self) -> frozenset[str] | None:
@@ -109,9 +120,38 @@ class PhraseRule:
         return [lit for p in self.patterns for lit in p.literals]
 
     def evaluate(self, view: CallView) -> Evaluation:
-        """One finding per match in the turns of the speakers this rule applies to."""
+        """One finding per match in the turns of the speakers this rule applies to; in a recognised
+        call, then one suspected finding per agent turn found only by sound."""
         findings = [Finding(self.info, index, span, quote=quote) for *_, index, span, quote in self._spans(view)]
+        sound = view.sound
+        if sound is not None and "agent" in self.speakers and sound.covers(self.info.id):
+            found = {f.utterance for f in findings}
+            for index, windows in sound.phrase_windows(self.info.id).items():
+                if index not in found:
+                    finding = self._heard_as(view, index, windows)
+                    if finding is not None:
+                        findings.append(finding)
         return Evaluation(tuple(findings)) if findings else NOTHING
+
+    def _heard_as(self, view: CallView, index: int, windows: Sequence[Window]) -> Finding | None:
+        """The first match of this rule on the utterance with heard words read as ``windows`` that
+        covers a reading, as a suspected finding (None: the corrected sentence does not fire it, or
+        its exceptions and contexts cancel it there as they would in typed text)."""
+        heard = view.norm(index)
+        corrected = correct(heard, windows, view.segmenter.log_probability)
+        if corrected is None:
+            return None
+        for span in self.matches(corrected.norm, view.segmenter):
+            if not corrected.used(*span):
+                continue
+            words, read_as, cost = heard_and_read(heard, corrected, span)
+            h_span = corrected.to_heard(*span)
+            detail = f"读音近似：识别为「{words}」，按「{read_as}」判断（读音差 {cost:g}），待复核：复核确认前不扣分"
+            return Finding(
+                self.info, index, h_span, detail, quote=heard.to_original(*h_span), status="suspected",
+                confidence=confidence(cost), heard=words, read_as=read_as,
+            )  # fmt: skip
+        return None
 
     def _spans(self, view: CallView) -> Iterator[tuple[str, int, int, int, tuple[int, int], tuple[int, int]]]:
         """(speaker, joined start, joined end, utterance index, span in its normalised text, quote
@@ -274,6 +314,8 @@ class PoliteRule(PhraseRule):
 
     kind: ClassVar[str] = "polite"
     categories: ClassVar[tuple[str, ...]] = ("polite",)
+    # Counted as said, never read by sound: a polite word is not charged, and not guessed either.
+    keys: ClassVar[tuple[str, ...]] = tuple(k for k in PhraseRule.keys if k != "pinyin")
 
     def anchors(self) -> frozenset[str] | None:
         """None: always counted over the whole text. Polite words (您, 请, 好) are in nearly every

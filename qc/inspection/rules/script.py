@@ -3,6 +3,10 @@
 The rule reports a check (ok, which utterance) for the result's ``checks`` and, when the line is
 missing, a finding that the scorecard prices. A ``partial`` pattern (a greeting without the
 company name, say) turns "missing" into "incomplete" and quotes the utterance that fell short.
+
+In a recognised transcript a line heard as near-homophones (感谢您的来点) is read by sound
+(``pinyin``, qc.inspection.sound) before it is called missing or incomplete: read as one of the
+patterns, it counts as said, and the check records ``heard`` and ``read_as``.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from qc.inspection.rules.base import (
     SpecReader,
     iter_matches,
 )
+from qc.inspection.sound import correct, heard_and_read
 from qc.schema import Check
 from qc.text.normalize import normalize
 from qc.text.numbers import SPOKEN_NUMBER, spoken_number
@@ -36,7 +41,7 @@ class ScriptRule:
     """A line the agent must say near the start (opening) or the end (closing) of the call."""
 
     kind: ClassVar[str] = "script"
-    keys: ClassVar[tuple[str, ...]] = ("check", "patterns", "partial", "where", "turns", "seconds", "max_gap")
+    keys: ClassVar[tuple[str, ...]] = ("check", "patterns", "partial", "where", "turns", "seconds", "max_gap", "pinyin")
 
     info: RuleInfo
     check: str
@@ -47,6 +52,8 @@ class ScriptRule:
     seconds: float | None
     examples_hit: tuple[str, ...]
     examples_miss: tuple[str, ...]
+    # Matching by sound in recognised transcripts: "off", a level, or None for the lexicon's default.
+    pinyin: int | str | None = None
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> ScriptRule:
@@ -69,6 +76,7 @@ class ScriptRule:
             r.number("seconds", None),
             tuple(map(str, hits)),
             tuple(map(str, misses)),
+            r.pinyin(),
         )
 
     def _window(self, view: CallView) -> list[int]:
@@ -108,6 +116,9 @@ class ScriptRule:
                 found = pattern.regex.search(text)
                 if found:
                     return Check(True, i, self._detail(text)), None
+        heard = self._heard_as(view, window)
+        if heard is not None:
+            return heard, None
         for i in window:
             text = view.norm_text(i)
             for pattern in self.partial:
@@ -115,6 +126,24 @@ class ScriptRule:
                 if span is not None:
                     return Check(False, i), Finding(self.info, i, span, f"{self.info.name}不完整")
         return Check(False, None), Finding(self.info, None, None, f"未说{self.info.name}")
+
+    def _heard_as(self, view: CallView, window: list[int]) -> Check | None:
+        """The line read by sound in one of the window's turns: said, with how it was heard."""
+        sound = view.sound
+        if sound is None or not sound.covers(self.info.id):
+            return None
+        for i in window:
+            windows = sound.windows(self.info.id, i)
+            corrected = correct(view.norm(i), windows, view.segmenter.log_probability) if windows else None
+            if corrected is None:
+                continue
+            text = corrected.norm.text
+            for pattern in self.patterns:
+                for span in iter_matches(pattern, text):
+                    if corrected.used(*span):
+                        words, read_as, _ = heard_and_read(view.norm(i), corrected, span)
+                        return Check(True, i, {**self._detail(text), "heard": words, "read_as": read_as})
+        return None
 
     def _detail(self, text: str) -> dict[str, str]:
         m = _JOB_NUMBER.search(text)
