@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "roles.skops"
 META_FILE = "roles.meta.json"
 METHOD = "opening script + models/roles.skops + turn-taking"
+VOICE_METHOD = "opening script + models/roles.skops + voices + turn-taking"
 
 ALLOWED_TYPES = TEXT_PIPELINE_TYPES
 
@@ -123,8 +124,12 @@ def attribute_roles(
     company: Sequence[str] = (),
     min_confidence: float = 0.65,
     switch: float = 0.7,
+    voice: Sequence[float] | None = None,
 ) -> RoleGuess:
     """Label each segment of a mono recording; segments below ``min_confidence`` stay 'unknown'.
+
+    ``voice``: P(agent) per segment from how it sounds (qc.speech.voices), where the call's two
+    voices could be told apart; it is combined with the words as independent evidence.
 
     Per-segment language probabilities are combined with turn-taking (speakers alternate more often
     than not: ``switch``) by a two-state forward-backward pass, so one customer-sounding sentence
@@ -134,9 +139,12 @@ def attribute_roles(
         return RoleGuess((), 0.0, METHOD)
     opening = re.compile(_OPENING.pattern + ("|" + "|".join(map(re.escape, company)) if company else ""))
     emissions = []
-    for k, (text, p_agent) in enumerate(zip(texts, model.p_agent_many(texts), strict=True)):
-        p = min(max(p_agent, 0.02), 0.98)
-        if k < 3 and opening.search(normalize(text).text):
+    for k, p in enumerate(text_evidence(texts, model)):
+        if voice is not None:  # independent evidence: log-odds add
+            v = min(max(voice[k], 0.05), 0.95)
+            odds = (p / (1 - p)) * (v / (1 - v))
+            p = min(max(odds / (1 + odds), 0.02), 0.98)
+        if k < 3 and opening.search(normalize(texts[k]).text):
             p = max(p, 0.95)  # the side that says the opening script is the agent
         emissions.append((p, 1 - p))  # (agent, customer)
     posterior = _forward_backward(emissions, switch)
@@ -146,7 +154,21 @@ def attribute_roles(
         confidences.append(conf)
         speakers.append(("agent" if p >= 0.5 else "customer") if conf >= min_confidence else "unknown")
     mean = sum(confidences) / len(confidences)
-    return RoleGuess(tuple(speakers), round(mean, 3), METHOD)
+    return RoleGuess(tuple(speakers), round(mean, 3), METHOD if voice is None else VOICE_METHOD)
+
+
+# Turns that say nothing about who speaks: either side says them, so their words weigh nothing and
+# the voice and the neighbouring turns decide.
+_BACKCHANNEL = re.compile(r"(嗯|啊|哦|噢|呃|对|是|好|行|可以|没错|明白|知道了|好的|是的|对的|对对|嗯嗯|好嘞|谢谢)+")
+
+
+def text_evidence(texts: Sequence[str], model: RoleModel) -> list[float]:
+    """P(agent) per segment from its words alone (0.5 for a bare backchannel such as 好的 or 嗯)."""
+    out = []
+    for text, p_agent in zip(texts, model.p_agent_many(texts), strict=True):
+        bare = normalize(text).text.replace("|", "")
+        out.append(0.5 if _BACKCHANNEL.fullmatch(bare) else min(max(p_agent, 0.02), 0.98))
+    return out
 
 
 def _forward_backward(emissions: Sequence[tuple[float, float]], switch: float) -> list[float]:

@@ -31,13 +31,18 @@ from qc.schema import Transcript, Utterance
 from qc.speech.audio import DecodeStatus, is_silent, iter_chunks, probe, truncation
 from qc.speech.correct import HomophoneCorrector
 from qc.speech.recordings import CallMeta
-from qc.speech.roles import RoleModel, attribute_roles
+from qc.speech.roles import RoleModel, attribute_roles, text_evidence
 from qc.speech.roles import model_fingerprint as role_model_fingerprint
+from qc.speech.voices import segment_features, split_voices
 from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model_fingerprint
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 5  # bump when the cached body or the way it is produced changes
+CACHE_FORMAT = 7  # bump when the cached body or the way it is produced changes
+# A mono call with more of its turns left unknown than this, or a lower mean confidence, is marked
+# for review: its scores rest on a guess about who spoke.
+UNSURE_SHARE = 0.10
+UNSURE_CONFIDENCE = 0.8
 # A recording at this rate or below is telephone audio: it gets the telephone VAD threshold.
 TELEPHONE_RATE = 8000
 
@@ -133,18 +138,28 @@ class CallTranscriber:
         agent = self.options.agent_channel
         roles_of = ((agent, "agent"), (1 - agent, "customer")) if stereo else ((0, "unknown"),)
         segments: list[tuple[str, AsrSegment]] = []
+        sounds: list[Any] = []  # mono: segment_features per segment, in the order recognised
         status = DecodeStatus()
         for offset, channels in iter_chunks(path, status=status, info=info):
-            for channel, speaker in roles_of:
-                if is_silent(channels[channel]):
-                    continue
-                try:
-                    found = self.whisper.transcribe(channels[channel], telephone=0 < info.sample_rate <= TELEPHONE_RATE)
-                except (RuntimeError, ValueError) as err:  # this recording only: the batch goes on
-                    raise InputError(str(path), f"speech recognition failed ({err})") from None
-                segments += [
-                    (speaker, replace(s, start=round(s.start + offset, 2), end=round(s.end + offset, 2))) for s in found
-                ]
+            heard = [(channel, speaker) for channel, speaker in roles_of if not is_silent(channels[channel])]
+            try:  # both channels in one call: their speech units share recognition batches
+                found = self.whisper.transcribe_channels(
+                    [channels[channel] for channel, _ in heard],
+                    telephone=0 < info.sample_rate <= TELEPHONE_RATE,
+                    split_chunks=not stereo,
+                )
+            except (RuntimeError, ValueError) as err:  # this recording only: the batch goes on
+                raise InputError(str(path), f"speech recognition failed ({err})") from None
+            segments += [
+                (speaker, replace(s, start=round(s.start + offset, 2), end=round(s.end + offset, 2)))
+                for (_, speaker), channel_segments in zip(heard, found, strict=True)
+                for s in channel_segments
+            ]
+            if not stereo and heard:  # how each segment sounds, while its audio is at hand
+                sounds += [segment_features(channels[0], s.start, s.end) for s in found[0]]
+        if not stereo:
+            order = sorted(range(len(segments)), key=lambda i: segments[i][1].start)
+            segments, sounds = [segments[i] for i in order], [sounds[i] for i in order]
         segments.sort(key=lambda item: (item[1].start, item[0]))
         if stereo:
             roles: dict[str, Any] = {
@@ -153,7 +168,7 @@ class CallTranscriber:
                 "confidence": 1.0,
             }
         else:
-            segments, roles = self._attribute(segments)
+            segments, roles = self._attribute(segments, sounds)
         corrections: list[dict[str, Any]] = []
         utterances = [self._utterance(speaker, seg, corrections, i) for i, (speaker, seg) in enumerate(segments)]
         elapsed = time.perf_counter() - t0
@@ -174,16 +189,24 @@ class CallTranscriber:
             log.warning("%s: recording is truncated (%s)", path, cut.as_dict())
         return {"utterances": utterances, "roles": roles, "asr": asr}
 
-    def _attribute(self, segments: list[tuple[str, AsrSegment]]) -> tuple[list[tuple[str, AsrSegment]], dict[str, Any]]:
-        """Mono: who said each segment, from what is said and turn-taking."""
+    def _attribute(
+        self, segments: list[tuple[str, AsrSegment]], sounds: list[Any]
+    ) -> tuple[list[tuple[str, AsrSegment]], dict[str, Any]]:
+        """Mono: who said each segment, from what is said, how it sounds and turn-taking."""
         texts = [self.corrector.correct(seg.text)[0] for _, seg in segments]
-        guess = attribute_roles(texts, self.roles, self.company)
+        seconds = [seg.end - seg.start for _, seg in segments]
+        voices = split_voices(sounds, seconds, text_evidence(texts, self.roles)) if texts else None
+        guess = attribute_roles(texts, self.roles, self.company, voice=voices.p_agent if voices else None)
         labelled = [(speaker, seg) for speaker, (_, seg) in zip(guess.speakers, segments, strict=True)]
-        roles = {
+        unsure = sum(s == "unknown" for s in guess.speakers)
+        roles: dict[str, Any] = {
             "method": guess.method,
             "confidence": guess.confidence,
-            "unsure": sum(s == "unknown" for s in guess.speakers),
+            "unsure": unsure,
+            "voices_margin": voices.margin if voices else None,
         }
+        if segments and (unsure / len(segments) > UNSURE_SHARE or guess.confidence < UNSURE_CONFIDENCE):
+            roles["review"] = True  # the engine warns and qc sample puts the call in front of a person
         return labelled, roles
 
     def _utterance(

