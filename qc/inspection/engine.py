@@ -346,6 +346,12 @@ def _warnings(transcript: Transcript, speakers: frozenset[str]) -> list[str]:
         out.append(f"{unknown} utterance(s) with unknown speaker were not scored")
     if utts and all(u.start is None for u in utts):
         out.append("no utterance times: silence, interruption and speech-rate rules skipped")
+    roles = transcript.roles or {}
+    if roles.get("review"):
+        out.append(
+            f"roles unsure on this mono recording (confidence {roles.get('confidence')}, "
+            f"{roles.get('unsure', 0)} utterance(s) unknown): check who said each hit before relying on the score"
+        )
     truncated = (transcript.asr or {}).get("truncated")
     if truncated:
         out.append(_truncation_warning(truncated))

@@ -132,4 +132,5 @@ SAMPLE_HEADERS: dict[str, str] = {
 # Why a call is on the listening list.
 REASON_VETO = "致命项"
 REASON_LOW = "低分"
+REASON_ROLES = "角色存疑"
 REASON_RANDOM = "随机抽样"

@@ -1,6 +1,7 @@
 """Which calls inspectors should still listen to by hand, and the listening list they work from.
 
-Per agent, vetoed and lowest-scoring calls come first, then a seeded random share of the rest (so
+Per agent, vetoed calls, then mono calls whose roles are unsure (a person must say who spoke), then
+the lowest-scoring calls come first, then a seeded random share of the rest (so
 every agent's good calls get heard too, and the same seed gives the same list). The list is a
 table with empty 复听结论/复听人 columns for the inspector to fill in, written as .csv or .xlsx
 through qc.reports.tables (safe cells, numbers as numbers, atomic, one-line errors).
@@ -14,7 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from qc.errors import ReportError
-from qc.reports.labels import NO, REASON_LOW, REASON_RANDOM, REASON_VETO, SAMPLE_HEADERS, SAMPLE_SHEET, YES
+from qc.reports.labels import (
+    NO,
+    REASON_LOW,
+    REASON_RANDOM,
+    REASON_ROLES,
+    REASON_VETO,
+    SAMPLE_HEADERS,
+    SAMPLE_SHEET,
+    YES,
+)
 from qc.reports.tables import write_csv, write_xlsx_table
 
 SAMPLE_FORMATS = (".csv", ".xlsx")
@@ -29,10 +39,17 @@ def sample_calls(calls: pd.DataFrame, per_agent: int, random_share: float = 0.4,
     rng = random.Random(seed)
     for _agent, group in calls.groupby("agent_id", sort=True):
         n_random = int(round(per_agent * random_share))
-        worst = group.sort_values(["veto", "score", "call_id"], ascending=[False, True, True])
-        vetoed = worst[worst["veto"]]
-        n_worst = max(per_agent - n_random, min(len(vetoed), per_agent))
-        head = worst.head(n_worst).assign(reason=lambda f: f["veto"].map({True: REASON_VETO, False: REASON_LOW}))
+        group = group.assign(unsure=[_roles_unsure(w) for w in group.get("warnings", [[]] * len(group))])
+        worst = group.sort_values(["veto", "unsure", "score", "call_id"], ascending=[False, False, True, True])
+        first = worst[worst["veto"] | worst["unsure"]]
+        n_worst = max(per_agent - n_random, min(len(first), per_agent))
+        head = worst.head(n_worst)
+        head = head.assign(
+            reason=[
+                REASON_VETO if veto else REASON_ROLES if unsure else REASON_LOW
+                for veto, unsure in zip(head["veto"], head["unsure"], strict=True)
+            ]
+        )
         rest = group[~group["call_id"].isin(head["call_id"])].sort_values("call_id")
         take = min(per_agent - len(head), len(rest))
         chosen = rng.sample(list(rest.index), take) if take > 0 else []
@@ -41,6 +58,11 @@ def sample_calls(calls: pd.DataFrame, per_agent: int, random_share: float = 0.4,
     if not picked:
         return calls.head(0).assign(reason=[])
     return pd.concat(picked, ignore_index=True)
+
+
+def _roles_unsure(warnings: object) -> bool:
+    """The engine's warning that a mono call's roles are a guess (qc.inspection.engine)."""
+    return isinstance(warnings, list) and any(str(w).startswith("roles unsure") for w in warnings)
 
 
 def sample_table(picked: pd.DataFrame) -> pd.DataFrame:

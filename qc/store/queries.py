@@ -39,6 +39,7 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
             results.c.veto,
             results.c.polite_count,
             results.c.checks,
+            results.c.warnings,
         )
         .join(results, results.c.call_id == calls.c.call_id)
         .join(agents, agents.c.agent_id == calls.c.agent_id)
@@ -73,6 +74,7 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
         raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
     call_df["veto"] = call_df["veto"].astype(bool)
     call_df["checks"] = [json.loads(c) if isinstance(c, str) else c for c in call_df["checks"]]
+    call_df["warnings"] = [json.loads(w) if isinstance(w, str) else (w or []) for w in call_df["warnings"]]
     return call_df, hit_df
 
 

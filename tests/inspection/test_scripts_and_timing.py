@@ -98,3 +98,22 @@ def test_untimed_transcript_skips_timing_rules_and_says_so(inspector):
     result = inspector.score(call(("agent", "您好，中通速递"), ("customer", "嗯"), ("agent", "感谢您的来电，再见")))
     assert not [h for h in result.hits if h.category in ("silence", "interruption", "speech_rate")]
     assert any("no utterance times" in w for w in result.warnings)
+
+
+@pytest.mark.issue(9)
+@pytest.mark.parametrize("gap,said", [(0.4, True), (1.6, True), (3.0, False)])
+def test_a_closing_cut_at_a_pause_is_seen_whole(inspector, gap, said):
+    """Recognition may cut a line where the agent pauses (感 | 谢您的来电，再见): close utterances of the
+    same speaker are one line to the script rules; far apart, or with the customer between, they are not."""
+    opening = ("agent", "您好，中通速递，工号1024为您服务", 0.0, 3.0)
+    cut = call(
+        opening,
+        ("customer", "好的谢谢", 3.5, 4.5),
+        ("agent", "感", 5.0, 5.3),
+        ("agent", "谢您的来电，再见", 5.3 + gap, 7.0 + gap),
+    )
+    assert cut.utterances and inspector.score(cut).checks["closing"].ok is said
+    between = call(
+        opening, ("agent", "感", 5.0, 5.3), ("customer", "嗯", 5.4, 5.6), ("agent", "谢您的来电，再见", 5.7, 7.0)
+    )
+    assert not inspector.score(between).checks["closing"].ok

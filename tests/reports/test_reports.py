@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import openpyxl
 import pandas as pd
@@ -180,6 +181,32 @@ def test_sample_puts_vetoed_and_low_scores_first_and_is_reproducible(db, tmp_pat
         cli, ["sample", "--month", "2026-11", "--per-agent", "2", "--out", str(out), "--db", db]
     )
     assert result.exit_code == 0 and openpyxl.load_workbook(out)["复听清单"]["H1"].value == "抽样原因"
+
+
+@pytest.mark.issue(9)
+def test_a_mono_call_with_unsure_roles_is_warned_and_listened_to_first(inspector):
+    """A guess about who spoke is a reason for a person to listen, ahead of low scores."""
+    import pandas as pd
+
+    from qc.schema import Transcript, Utterance
+
+    roles = {"method": "opening script + models/roles.skops + voices + turn-taking", "confidence": 0.7}
+    unsure = Transcript("m-1", "1024", (Utterance("agent", "您好，中通速递"),), roles={**roles, "review": True})
+    warnings = inspector.score(unsure).warnings
+    assert any(w.startswith("roles unsure") for w in warnings)
+    assert not any(w.startswith("roles unsure") for w in inspector.score(replace(unsure, roles=roles)).warnings)
+    calls = pd.DataFrame(
+        {
+            "call_id": ["low", "mono", "fine"],
+            "agent_id": ["1024"] * 3,
+            "score": [40.0, 95.0, 90.0],
+            "veto": [False, False, False],
+            "warnings": [[], list(warnings), []],
+        }
+    )
+    picked = sample_calls(calls, per_agent=2, random_share=0.0)
+    assert picked["call_id"].tolist() == ["mono", "low"]
+    assert picked["reason"].tolist() == ["角色存疑", "低分"]
 
 
 def test_two_writers_at_once_lose_nothing(tmp_path):

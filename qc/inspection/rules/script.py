@@ -12,7 +12,7 @@ patterns, it counts as said, and the check records ``heard`` and ``read_as``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -32,6 +32,10 @@ from qc.inspection.sound import correct, heard_and_read
 from qc.schema import Check
 from qc.text.normalize import normalize
 from qc.text.numbers import SPOKEN_NUMBER, spoken_number
+
+# Two utterances of the same speaker this close are one line to a script rule: recognition starts a
+# new utterance at a 1 s pause and may cut a closing there (感 | 谢您的来电，再见).
+JOIN_GAP = 2.0
 
 _JOB_NUMBER = re.compile(f"工号({SPOKEN_NUMBER})|({SPOKEN_NUMBER})号为您服务")
 
@@ -110,8 +114,7 @@ class ScriptRule:
 
     def _check(self, view: CallView) -> tuple[Check, Finding | None]:
         window = self._window(view)
-        for i in window:
-            text = view.norm_text(i)
+        for i, text in _with_next_close(view, window):
             for pattern in self.patterns:
                 found = pattern.regex.search(text)
                 if found:
@@ -153,3 +156,17 @@ class ScriptRule:
         """For examples: does the text contain the mandatory line?"""
         text = normalize(str(example)).text
         return any(p.regex.search(text) for p in self.patterns)
+
+
+def _with_next_close(view: CallView, window: list[int]) -> Iterator[tuple[int, str]]:
+    """Each window turn's text, then (where the same speaker goes on within ``JOIN_GAP`` seconds,
+    nobody speaking between) that text joined with the next utterance's."""
+    utts = view.transcript.utterances
+    for i in window:
+        text = view.norm_text(i)
+        yield i, text
+        j = i + 1
+        if j < len(utts) and utts[j].speaker == utts[i].speaker:
+            end, start = utts[i].end, utts[j].start
+            if end is not None and start is not None and start - end < JOIN_GAP:
+                yield i, text + view.norm_text(j)
