@@ -5,8 +5,9 @@ reference transcript with the times each turn was rendered at; default ``~/.cach
 transcribes each recording as ``qc transcribe`` does (through qc's cache, so a rerun with the same
 settings is free) and prints per channel (stereo: agent and customer; mono: the one channel):
 
-- **turns found**: reference turns at least half of whose characters are recognised in utterances
-  overlapping the turn's time (±1 s) on that channel;
+- **turns found**: reference turns overlapped in time by a recognised utterance on that channel (the
+  VAD heard them and Whisper wrote something); **turns recognised**: those at least half of whose
+  characters are in those utterances (recognition errors count here);
 - **words in the right turn**: of the recognised characters that can be aligned to a reference
   turn of the channel, the share aligned to the turn their own utterance mostly belongs to (a word
   of the next turn stuck to this one counts as wrong); characters aligned nowhere are recognition
@@ -67,6 +68,7 @@ def edit_distance(a: str, b: str) -> int:
 class Tally:
     turns: int = 0
     found: int = 0
+    recognised: int = 0  # turns at least half of whose characters were recognised
     aligned: int = 0
     utts: int = 0  # mono: recognised utterances, attributed ones, attributed right
     attributed: int = 0
@@ -96,13 +98,12 @@ def score_call(ref: Transcript, hyp: Transcript, stereo: bool, missed: list[str]
         # turns found
         for r, rtext in zip(rturns, rtexts, strict=True):
             t.turns += 1
-            near = "".join(
-                plain(h.text) for h in hutts if h.start is not None and h.start < r.end + 1.0 and h.end > r.start - 1.0
-            )
+            heard = [h for h in hutts if h.start is not None and h.start < r.end and h.end > r.start and h.text]
+            near = "".join(plain(h.text) for h in heard)
             matched = sum(b.size for b in SequenceMatcher(None, rtext, near, autojunk=False).get_matching_blocks())
-            if rtext and matched >= len(rtext) / 2:
-                t.found += 1
-            else:
+            t.found += bool(heard)
+            t.recognised += bool(rtext) and matched >= len(rtext) / 2
+            if not heard:
                 missed.append(f"{ref.call_id} {ch} {r.start:.1f}s {r.text}")
         # words in the right turn: align each utterance to the channel's turns near it
         for h in hutts:
@@ -150,6 +151,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N calls (by name)")
     ap.add_argument("--vad-thresholds", default="", help="telephone VAD thresholds to compare (default: qc's)")
     ap.add_argument("--unit-gaps", default="", help="unit gaps to compare, seconds (default: qc's)")
+    ap.add_argument("--pack-gaps", default="", help="pack gaps to compare, seconds (default: qc's)")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--missed", action="store_true", help="list the turns not found")
     args = ap.parse_args()
@@ -166,11 +168,12 @@ def main() -> None:
     base = AsrSettings(cpu_threads=args.threads)
     thresholds = [float(v) for v in args.vad_thresholds.split(",") if v] or [base.vad_threshold_telephone]
     gaps = [float(v) for v in args.unit_gaps.split(",") if v] or [base.unit_gap]
-    print("| settings | channel | turns found | words in the right turn | CER | RTF |")
-    print("| --- | --- | --- | --- | --- | --- |")
-    for threshold in thresholds:
-        for gap in gaps:
-            settings = replace(base, vad_threshold_telephone=threshold, unit_gap=gap)
+    packs = [float(v) for v in args.pack_gaps.split(",") if v] or [base.pack_gap]
+    print("| settings | channel | turns found | turns recognised | words in the right turn | CER | RTF |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for threshold, gap, pack in ((t, g, p) for t in thresholds for g in gaps for p in packs):
+        if True:
+            settings = replace(base, vad_threshold_telephone=threshold, unit_gap=gap, pack_gap=pack)
             transcribers = {
                 side: CallTranscriber(TranscribeOptions(settings, agent_channel=side), terms, company)
                 for side in (0, 1)
@@ -195,14 +198,14 @@ def main() -> None:
                 for ch, tally in score_call(ref, hyp, stereo, missed).items():
                     totals[ch].add(tally)
                     totals["all"].add(tally)
-            name = f"telephone VAD {threshold}, unit gap {gap}s"
+            name = f"telephone VAD {threshold}, unit gap {gap}s, pack gap {pack}s"
             for ch in ("agent", "customer", "mono", "all"):
                 t = totals.get(ch)
                 if not t or not t.turns:
                     continue
                 rtf = f"{seconds / max(audio, 1e-9):.3f} (median per call {statistics.median(rtfs):.3f})"
                 print(
-                    f"| {name} | {ch} | {t.found}/{t.turns} = {t.found / t.turns:.1%} | "
+                    f"| {name} | {ch} | {t.found}/{t.turns} = {t.found / t.turns:.1%} | {t.recognised / t.turns:.1%} | "
                     f"{t.right_turn / max(t.aligned, 1):.1%} | {t.errors / max(t.chars, 1):.1%} | "
                     f"{rtf if ch == 'all' else ''} |",
                     flush=True,

@@ -290,7 +290,9 @@ def score_inputs(
         options, jobs = _per_worker(recognition, len(recordings))
         rtask: Task[CallMeta, Scored] = Task(_setup_recognition, (options, lexicon, True), _recognise, _name_meta)
         log.info("transcribing %d recording(s) with %d worker(s)", len(recordings), jobs)
-        take(run_in_workers(rtask, recordings, jobs), "transcribing", len(recordings))  # type: ignore[arg-type]
+        # one recording at a time per worker: recordings differ in length by minutes, so fixed shares would
+        # leave one worker idle while the other finishes its half
+        take(run_in_workers(rtask, recordings, jobs, chunk=1), "transcribing", len(recordings))  # type: ignore[arg-type]
     return summary
 
 
@@ -351,7 +353,7 @@ def transcribe_inputs(
     options, jobs = _per_worker(recognition, len(recordings))
     task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon, False), _recognise, _name_meta)
     total = len(recordings)
-    for done, outcome in enumerate(run_in_workers(task, recordings, jobs), start=1):
+    for done, outcome in enumerate(run_in_workers(task, recordings, jobs, chunk=1), start=1):  # see score_inputs
         if isinstance(outcome, Failure):
             fail(outcome)
         else:

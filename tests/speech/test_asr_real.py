@@ -180,3 +180,73 @@ def test_every_spoken_turn_is_one_utterance_and_no_words_cross_into_another(ster
         assert start - 0.1 <= utt.start < start + 1.0  # the VAD's time of the speech, not a padded one
         assert utt.end - utt.start < len(text) * 0.35
     assert "再见" in stereo.utterances[-1].text and "感谢" in stereo.utterances[-1].text
+
+
+CALLS = AUDIO / "calls"  # six short scripted calls: both stereo layouts, mono, µ-law, A-law, 16 kHz
+
+
+@pytest.fixture(scope="module")
+def short_calls(asr_cache, terms, company):
+    """(reference, recognised, label) for each committed test call, each with its own agent channel."""
+    labels = json.loads((CALLS / "labels.json").read_text(encoding="utf-8"))
+    labels = labels.get("calls", labels)
+    sides = {side: CallTranscriber(TranscribeOptions(agent_channel=side), terms, company) for side in (0, 1)}
+    out = []
+    for ref_path in sorted(CALLS.glob("*.json")):
+        if ref_path.name == "labels.json":
+            continue
+        ref = read_transcript(ref_path)
+        label = labels[ref.call_id]
+        side = int(label["layout"] == "stereo_agent_right")
+        hyp = sides[side].transcribe(CallMeta(str(ref_path.with_suffix(".wav")), ref.call_id, ref.agent_id))
+        out.append((ref, hyp, label))
+    return out
+
+
+def _overlap(a, b) -> float:
+    return max(0.0, min(a.end, b.end) - max(a.start, b.start))
+
+
+@pytest.mark.issue(9)
+def test_short_calls_every_turn_heard_in_its_own_utterance_with_its_speaker(short_calls):
+    """Across layouts and codecs: each spoken turn overlaps a recognised utterance of the same
+    speaker, and no recognised utterance spans two turns of the same speaker."""
+    missed, merged, wrong_role = [], [], []
+    for ref, hyp, _ in short_calls:
+        for turn in ref.utterances:
+            near = [u for u in hyp.utterances if _overlap(u, turn) > 0]
+            if not near:
+                missed.append(f"{ref.call_id} {turn.start}s {turn.text}")
+            elif all(u.speaker != turn.speaker for u in near):
+                wrong_role.append(f"{ref.call_id} {turn.start}s {turn.text}: {[u.speaker for u in near]}")
+        for utt in hyp.utterances:
+            spanned = [t for t in ref.utterances if t.speaker == utt.speaker and _overlap(utt, t) > 0.15]
+            if len(spanned) > 1:
+                merged.append(f"{ref.call_id} {utt.start}s {utt.text}")
+    turns = sum(len(ref.utterances) for ref, _, _ in short_calls)
+    assert len(missed) <= turns // 20, missed
+    assert not merged, merged
+    assert len(wrong_role) <= turns // 20, wrong_role
+
+
+@pytest.mark.issue(9)
+def test_short_calls_score_from_audio_as_from_their_transcripts(short_calls, inspector):
+    """The checks the transcript gives (rule hits, opening/closing said or not) mostly hold from the
+    recording, and a clean call gets no deduction from recognition errors."""
+    held = total = 0
+    for ref, hyp, label in short_calls:
+        on_text, on_audio = inspector.score(ref), inspector.score(hyp)
+        text_items = {(h.rule_id, h.utterance is None) for h in on_text.hits if h.status == "confirmed"}
+        audio_items = {(h.rule_id, h.utterance is None) for h in on_audio.hits}
+        text_checks = {k: c.ok for k, c in on_text.checks.items() if c.ok is not None}
+        total += len(text_items) + len(text_checks)
+        held += len(text_items & audio_items) + sum(on_audio.checks[k].ok == ok for k, ok in text_checks.items())
+        if label["clean"]:
+            on_text_rules = {rule for rule, _ in text_items}
+            added = [
+                h.rule_id
+                for h in on_audio.hits
+                if h.status == "confirmed" and h.deduction > 0 and h.rule_id not in on_text_rules
+            ]
+            assert not added, (ref.call_id, added)
+    assert total >= 15 and held / total >= 0.8, (held, total)
