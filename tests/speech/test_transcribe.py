@@ -241,3 +241,22 @@ def test_vad_chunks_closer_than_the_unit_gap_are_one_unit(monkeypatch):
     assert [(u.start, u.end, len(u.chunks)) for u in units] == [(0.5, 4.0, 2), (6.0, 20.0, 2), (20.5, 36.0, 1)]
     whole = [(u.start, u.end) for u in vad.whole_channel_units(70.0)]
     assert whole == [(0.0, 29.0), (29.0, 58.0), (58.0, 70.0)]
+
+
+@pytest.mark.issue(9)
+def test_close_units_share_a_recognition_window_and_words_go_back_to_their_unit():
+    """Packing saves encoder passes; the words still land in the unit they were spoken in."""
+    from types import SimpleNamespace as W
+
+    from qc.speech.vad import SpeechUnit, pack_units
+    from qc.speech.whisper import _group
+
+    units = [SpeechUnit(1.0, 3.0), SpeechUnit(4.5, 6.0), SpeechUnit(12.0, 14.0), SpeechUnit(15.0, 42.0)]
+    assert [[u.start for u in w] for w in pack_units(units, 3.0)] == [[1.0, 4.5], [12.0], [15.0]]
+    assert [len(w) for w in pack_units(units, 0.0)] == [1, 1, 1, 1]
+    # words in the joined audio, 100 s later than in the channel; one falls in the pause, nearer the second unit
+    words = [
+        W(word=w, start=s + 100, end=e + 100) for w, s, e in [("您好", 1.1, 1.5), ("公", 2.6, 2.9), ("司", 4.0, 4.3)]
+    ]
+    groups = _group(words, [(1.0, 3.0), (4.5, 6.0)], shift=-100)
+    assert [[w.word for w in g] for g in groups] == [["您好", "公"], ["司"]]
