@@ -12,7 +12,7 @@ can come out as near-homophones: 感谢您的来点 (来电), 邀误说多少便
 2. An utterance is read as syllables: every Han character with its (at most two) toneless readings
    from pypinyin, so a polyphone counts under each (朝 chao/zhao, 便 bian/pian); digits as spoken.
 3. The distance between a run and a stretch of the utterance is a weighted edit distance over
-   syllables: a homophone costs 0, a syllable differing by one common confusion (zh/z, ch/c, sh/s,
+   syllables: a homophone costs 0, a syllable differing by one common confusion (zh/z, ch/c, sh/s, d/t, b/p, g/k,
    n/l, f/h; in/ing, en/eng, an/ang, ian/iang, uan/uang, o/u, uo/u; ni/nin) costs 0.5, anything
    else — another syllable, a syllable heard but not in the pattern, one in the pattern not
    heard — costs 1, and is allowed only at level 2. The stretch starts and ends on a heard
@@ -87,12 +87,15 @@ def confidence(cost: float) -> float:
 
 # Two-letter initials first; y and w count as initials (yin/ying, wo/wu compare by their finals).
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
-_NEAR_INITIALS = {frozenset(p) for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"))}
+_NEAR_INITIALS = {
+    frozenset(p)
+    for p in (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"), ("d", "t"), ("b", "p"), ("g", "k"))
+}
 _NEAR_FINALS = {
     frozenset(p)
     for p in (("in", "ing"), ("en", "eng"), ("an", "ang"), ("ian", "iang"), ("uan", "uang"), ("o", "u"), ("uo", "u"))
 }
-_FOLD_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "l": "n", "h": "f"}
+_FOLD_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "l": "n", "h": "f", "t": "d", "p": "b", "k": "g"}
 _FOLD_FINAL = {"ing": "in", "eng": "en", "ang": "an", "iang": "ian", "uang": "uan", "o": "u", "uo": "u"}
 _DIGITS = {
     "0": ("ling",),

@@ -38,7 +38,7 @@ from qc.speech.whisper import AsrSegment, AsrSettings, WhisperTranscriber, model
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 7  # bump when the cached body or the way it is produced changes
+CACHE_FORMAT = 8  # bump when the cached body or the way it is produced changes
 # A mono call with more of its turns left unknown than this, or a lower mean confidence, is marked
 # for review: its scores rest on a guess about who spoke.
 UNSURE_SHARE = 0.10

@@ -44,23 +44,62 @@ def speech_units(
     threshold (lower finds quieter, band-limited speech); chunks are split at ``min_silence_ms`` of
     silence and then joined again while the gap is below ``unit_gap`` seconds and the unit stays
     within ``max_seconds``."""
-    chunks = get_speech_timestamps(
-        samples,
-        VadOptions(
-            threshold=threshold,
-            min_silence_duration_ms=min_silence_ms,
-            speech_pad_ms=0,
-            max_speech_duration_s=max_seconds,
-        ),
+    options = VadOptions(
+        threshold=threshold, min_silence_duration_ms=min_silence_ms, speech_pad_ms=0, max_speech_duration_s=max_seconds
     )
+    chunks = [
+        (a + chunk["start"] / SAMPLE_RATE, a + chunk["end"] / SAMPLE_RATE)
+        for a, b in _pieces(samples)
+        for chunk in get_speech_timestamps(samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)], options)
+    ]
     units: list[SpeechUnit] = []
-    for chunk in chunks:
-        start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
+    for start, end in chunks:
         if units and start - units[-1].end < unit_gap and end - units[-1].start <= max_seconds:
             units[-1] = SpeechUnit(units[-1].start, end, (*units[-1].chunks, (start, end)))
         else:
             units.append(SpeechUnit(start, end, ((start, end),)))
     return units
+
+
+_BLOCK = 0.1  # seconds
+# Silero VAD carries its state from one window to the next, and after a long stretch of near-digital
+# silence (an agent's 38 s hold on a clean recording) it stopped hearing loud speech for half a minute
+# (test call zt-036: nothing found from 63 to 92 s; found at once when VAD starts after the hold). So
+# VAD starts afresh after every quiet stretch of this length, and at least every PIECE_SECONDS.
+QUIET_SECONDS = 1.0
+PIECE_SECONDS = 60.0
+
+
+def _pieces(samples: np.ndarray) -> list[tuple[float, float]]:
+    """The channel cut at the end of its quiet stretches (0.1 s blocks whose level is under 2 % of the
+    channel's loud level; half a second before the sound returns), and at the quietest block of any
+    piece longer than PIECE_SECONDS."""
+    seconds = len(samples) / SAMPLE_RATE
+    n = int(len(samples) // int(_BLOCK * SAMPLE_RATE))
+    if n < 2:
+        return [(0.0, seconds)]
+    blocks = samples[: n * int(_BLOCK * SAMPLE_RATE)].reshape(n, -1)
+    level = np.sqrt((blocks.astype(np.float64) ** 2).mean(axis=1))
+    quiet = level < max(0.02 * float(np.percentile(level, 95)), 1e-5)
+    cuts: list[float] = []
+    run = 0
+    for i, q in enumerate(np.append(quiet, False)):
+        if q:
+            run += 1
+            continue
+        if run * _BLOCK >= QUIET_SECONDS:  # just before the sound comes back: the piece opens on speech
+            cuts.append(max((i - run / 2) * _BLOCK, (i - 5) * _BLOCK))
+        run = 0
+    edges = [0.0, *cuts, seconds]
+    out: list[tuple[float, float]] = []
+    for a, b in zip(edges, edges[1:], strict=False):
+        while b - a > PIECE_SECONDS:  # a long stretch without pauses: cut at its quietest block
+            lo, hi = int((a + PIECE_SECONDS / 2) / _BLOCK), int((a + PIECE_SECONDS) / _BLOCK)
+            cut = (lo + int(np.argmin(level[lo:hi]))) * _BLOCK + _BLOCK / 2
+            out.append((a, cut))
+            a = cut
+        out.append((a, b))
+    return out
 
 
 def whole_channel_units(seconds: float, max_seconds: float = MAX_UNIT_SECONDS) -> list[SpeechUnit]:
@@ -83,3 +122,19 @@ def pack_units(
         else:
             windows.append([unit])
     return windows
+
+
+def split_at_replies(units: list[SpeechUnit], other: list[SpeechUnit]) -> list[SpeechUnit]:
+    """Stereo: a unit cut at each pause between its chunks in which the other channel spoke (began
+    after the chunk before the pause began, and stopped before the chunk after it): that is a turn
+    exchange — 我想改地址 | 单号多少？| 七五二八… — not a pause inside one turn."""
+    spoken = [c for u in other for c in u.chunks]
+    out: list[SpeechUnit] = []
+    for unit in units:
+        parts: list[list[tuple[float, float]]] = [[unit.chunks[0]]]
+        for before, after in zip(unit.chunks, unit.chunks[1:], strict=False):
+            if any(before[0] < a and b <= after[0] for a, b in spoken):
+                parts.append([])
+            parts[-1].append(after)
+        out += [SpeechUnit(p[0][0], p[-1][1], tuple(p)) for p in parts]
+    return out

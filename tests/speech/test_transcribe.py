@@ -237,6 +237,7 @@ def test_vad_chunks_closer_than_the_unit_gap_are_one_unit(monkeypatch):
         "get_speech_timestamps",
         lambda samples, options: [{"start": int(a * 16000), "end": int(b * 16000)} for a, b in found],
     )
+    monkeypatch.setattr(vad, "_pieces", lambda samples: [(0.0, len(samples) / 16000)])
     units = vad.speech_units(np.zeros(16000 * 40, np.float32), threshold=0.3, min_silence_ms=500, unit_gap=1.0)
     assert [(u.start, u.end, len(u.chunks)) for u in units] == [(0.5, 4.0, 2), (6.0, 20.0, 2), (20.5, 36.0, 1)]
     whole = [(u.start, u.end) for u in vad.whole_channel_units(70.0)]
