@@ -38,6 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_asr import edit_distance  # noqa: E402  (run as a script: bench/ is on the path)
+
 from qc.formats import read_transcript  # noqa: E402
 from qc.inspection.lexicon import load_lexicon  # noqa: E402
 from qc.pipeline import protected_terms  # noqa: E402
@@ -52,16 +54,6 @@ DEFAULT_CALLS = Path.home() / ".cache" / "qc" / "test-calls"
 
 def plain(text: str) -> str:
     return normalize(text).text.replace(CLAUSE_BREAK, "").replace(UTTERANCE_BREAK, "")
-
-
-def edit_distance(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 @dataclass
