@@ -93,9 +93,9 @@ class AsrSettings:
     beam_size: int = 5
     vad: bool = True
     # Silero VAD's speech threshold, by the recording's own rate (bench/bench_asr.py --vad-thresholds,
-    # ../shared/audio): at 0.5 it drops whole turns of band-limited telephone speech resampled to
-    # 16 kHz (8 kHz CER 17.9 % → 14.8 % at 0.3, our TTS calls 3.4 % → 1.7 %), while 16 kHz speech
-    # is recognised best at faster-whisper's 0.5 (14.0 % against 16.0 % at 0.3).
+    # ../shared/audio, measured before speech units, issue 8): at 0.5 it drops whole turns of
+    # band-limited telephone speech resampled to 16 kHz (8 kHz CER 17.9 % → 14.8 % at 0.3), while
+    # 16 kHz speech was recognised best at faster-whisper's 0.5 (14.0 % against 16.0 % at 0.3).
     vad_threshold: float = 0.5
     vad_threshold_telephone: float = 0.3
     # VAD chunks end at a pause this long: on mono recordings, where a unit may be cut (turn-taking

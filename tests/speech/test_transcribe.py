@@ -261,3 +261,21 @@ def test_close_units_share_a_recognition_window_and_words_go_back_to_their_unit(
     ]
     groups = _group(words, [(1.0, 3.0), (4.5, 6.0)], shift=-100)
     assert [[w.word for w in g] for g in groups] == [["您好", "公"], ["司"]]
+
+
+@pytest.mark.issue(9)
+def test_speech_after_a_long_hold_is_heard(monkeypatch):
+    """Silero carries its state across the channel; after the 38 s hold of test call zt-036 (its customer
+    channel, first 70 s, A-law) it no longer heard the customer at 63.4 s. VAD restarts after quiet stretches."""
+    from qc.speech import vad
+    from qc.speech.audio import load_recording
+
+    samples = load_recording(DATA / "audio" / "after_long_hold_8k.wav").channels[0]
+
+    def heard_after_hold():
+        units = vad.speech_units(samples, threshold=0.3, min_silence_ms=300, unit_gap=1.0)
+        return [u for u in units if u.start > 60]
+
+    assert [(round(u.start), round(u.end)) for u in heard_after_hold()] == [(63, 65)]
+    monkeypatch.setattr(vad, "_pieces", lambda s: [(0.0, len(s) / vad.SAMPLE_RATE)])  # one pass, as before
+    assert heard_after_hold() == []
