@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from qc import __version__
-from qc.config import default_corpus, default_lexicon_dir
+from qc.config import cache_dir, default_corpus, default_lexicon_dir
 from qc.errors import Failure, LexiconError, QCError
 from qc.inspection.check import check_lexicon, corpus_warnings
 from qc.inspection.lexicon import Lexicon, load_lexicon
@@ -102,9 +102,15 @@ def _fail(message: str) -> click.ClickException:
     return click.ClickException(" ".join(message.split("\n")))
 
 
-def _load(lexicon_dir: Path | None) -> Lexicon:
+def _load(lexicon_dir: Path | None, profile: str | None = None, checked: bool = False) -> Lexicon:
+    """The lexicon with its profile; ``checked``: also every rule's examples must pass (scoring)."""
+    from qc.inspection.check import load_checked
+
+    root = lexicon_dir or default_lexicon_dir()
     try:
-        return load_lexicon(lexicon_dir or default_lexicon_dir())
+        if checked:
+            return load_checked(root, profile, cache_dir() / "lexicon-checks")
+        return load_lexicon(root, profile)
     except LexiconError as err:
         for problem in err.problems:
             CONSOLE.write(f"lexicon: {problem}")
@@ -148,6 +154,13 @@ db_option = click.option(
     default=None,
     metavar="URL",
     help="Database URL (default: $QC_DB, else qc.db in $QC_HOME or the user data folder; postgresql://… works too).",
+)
+profile_option = click.option(
+    "--profile",
+    default=None,
+    envvar="QC_PROFILE",
+    metavar="NAME",
+    help="Call-centre profile in lexicons/profiles (courier, generic…; default: settings.yaml's, else courier).",
 )
 mask_option = click.option(
     "--no-mask", is_flag=True, help="Do not mask customers' phone, ID and card numbers and addresses in the output."
@@ -296,6 +309,7 @@ class JsonLines:
 @mask_option
 @asr_options
 @lexicons_option
+@profile_option
 @library_errors
 def score(
     paths: tuple[str, ...],
@@ -304,6 +318,7 @@ def score(
     no_mask: bool,
     recognition: Recognition,
     lexicon_dir: Path | None,
+    profile: str | None,
 ) -> None:
     """Score transcripts and recordings (files, folders, a manifest .csv); store every result.
 
@@ -318,7 +333,7 @@ def score(
     """
     from qc.pipeline import score_inputs
 
-    lexicon = _load(lexicon_dir)
+    lexicon = _load(lexicon_dir, profile, checked=True)
     store = _store(db_url)
     json_out = JsonLines(json_path, mask=not no_mask)
     to_stdout = json_path == "-"
@@ -349,8 +364,11 @@ def score(
 @out_option("Folder for the transcripts (one <call_id>.json per call).", folder=True)
 @asr_options
 @lexicons_option
+@profile_option
 @library_errors
-def transcribe(paths: tuple[str, ...], out_dir: Path, recognition: Recognition, lexicon_dir: Path | None) -> None:
+def transcribe(
+    paths: tuple[str, ...], out_dir: Path, recognition: Recognition, lexicon_dir: Path | None, profile: str | None
+) -> None:
     """Transcribe recordings (files, folders or a manifest .csv) into SPEC transcripts in --out.
 
     Each recording is transcribed once: results are cached by audio content, model and settings,
@@ -363,7 +381,7 @@ def transcribe(paths: tuple[str, ...], out_dir: Path, recognition: Recognition, 
     """
     from qc.pipeline import transcribe_inputs
 
-    lexicon = _load(lexicon_dir)
+    lexicon = _load(lexicon_dir, profile)
     summary = transcribe_inputs(paths, out_dir, lexicon, recognition, None, CONSOLE.failure, CONSOLE.progress)
     CONSOLE.close()
     log.info("wrote %d transcript(s) to %s, %d failed", summary.done, out_dir, len(summary.failures))
@@ -477,7 +495,8 @@ def lexicon() -> None:
     help="Labelled sentences to run every rule over (default: corpus/dev.jsonl of a source checkout).",
 )
 @click.option("--strict", is_flag=True, help="A rule that hits a look-alike of the corpus is an error, not a warning.")
-def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool) -> None:
+@profile_option
+def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool, profile: str | None) -> None:
     """Validate every lexicon file, run every rule's own examples, and run every rule over the
     labelled corpus naming each rule that hits a look-alike.
 
@@ -488,7 +507,7 @@ def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool) -
         qc lexicon check --lexicons lexicons
     """
     root = lexicon_dir or default_lexicon_dir()
-    lex, problems = check_lexicon(root)
+    lex, problems = check_lexicon(root, profile)
     for problem in problems:
         CONSOLE.write(str(problem))
     if problems or lex is None:
@@ -501,7 +520,10 @@ def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool) -
         raise _fail(f"{len(warnings)} look-alike(s) of {corpus} hit by rules")
     examples = sum(len(r.examples_hit) + len(r.examples_miss) for r in lex.rules)
     checked = f"; {len(warnings)} look-alike(s) of {corpus.name} hit" if corpus is not None and corpus.is_file() else ""
-    click.echo(f"OK: {len(lex.rules)} rules, {examples} examples pass{checked}; ruleset {lex.version} ({root})")
+    click.echo(
+        f"OK: {len(lex.rules)} rules, {examples} examples pass{checked}; "
+        f"profile {lex.settings.profile}; ruleset {lex.version} ({root})"
+    )
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ Category = Literal[
     "silence",
     "interruption",
     "speech_rate",
+    "process",
 ]
 CATEGORIES: tuple[str, ...] = get_args(Category)
 

@@ -8,22 +8,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from qc.errors import LexiconError, LexiconProblem
+from qc.inspection.engine import Inspector
 from qc.inspection.lexicon import Lexicon, load_lexicon
-from qc.inspection.rules import PhraseRule, PoliteRule, RuleSpecError
+from qc.inspection.rules import PhraseRule, PoliteRule, Rule, RuleSpecError
+from qc.inspection.rules.base import parse_snippet
 from qc.text.words import JiebaSegmenter
+
+
+class ExampleRunner:
+    """Runs one rule's example the way the rule reads calls. Most rules answer alone
+    (``rule.fires_on``); a rule that counts the other rules' findings (两次服务禁语) needs them, so
+    its example dialogue goes through the whole lexicon (an Inspector, built once)."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.segmenter = JiebaSegmenter(
+            w for r in lexicon.rules if isinstance(r, PhraseRule) for w in r.word_literals()
+        )
+        self._inspector: Inspector | None = None
+
+    def fires(self, rule: Rule, example: Any) -> bool:
+        if not getattr(rule, "after_findings", False):
+            return rule.fires_on(example, self.segmenter)
+        if self._inspector is None:
+            self._inspector = Inspector(self.lexicon, learned=False)
+        findings, _, _ = self._inspector.inspect(parse_snippet(example if isinstance(example, list) else [example]))
+        return any(f.rule.id == rule.info.id for f in findings)
 
 
 def example_problems(lexicon: Lexicon) -> list[LexiconProblem]:
     """Every example that does not behave as its rule says."""
-    segmenter = JiebaSegmenter(w for r in lexicon.rules if isinstance(r, PhraseRule) for w in r.word_literals())
+    runner = ExampleRunner(lexicon)
     problems = []
     for rule in lexicon.rules:
         for expected, examples in ((True, rule.examples_hit), (False, rule.examples_miss)):
             for example in examples:
                 try:
-                    fired = rule.fires_on(example, segmenter)
+                    fired = runner.fires(rule, example)
                 except RuleSpecError as err:
                     problems.append(LexiconProblem(rule.info.file, str(err), rule.info.line, rule.info.id))
                     continue
@@ -32,7 +56,7 @@ def example_problems(lexicon: Lexicon) -> list[LexiconProblem]:
                     problems.append(
                         LexiconProblem(rule.info.file, f"example {example!r} {verb}", rule.info.line, rule.info.id)
                     )
-    problems.extend(_polite_conflicts(lexicon, segmenter))
+    problems.extend(_polite_conflicts(lexicon, runner.segmenter))
     return problems
 
 
@@ -52,13 +76,37 @@ def _polite_conflicts(lexicon: Lexicon, segmenter: JiebaSegmenter) -> Iterable[L
                     )
 
 
-def check_lexicon(root: str | Path) -> tuple[Lexicon | None, list[LexiconProblem]]:
+def check_lexicon(root: str | Path, profile: str | None = None) -> tuple[Lexicon | None, list[LexiconProblem]]:
     """Load and validate, then run the examples. Returns the lexicon (if it loaded) and all problems."""
     try:
-        lexicon = load_lexicon(root)
+        lexicon = load_lexicon(root, profile)
     except LexiconError as err:
         return None, err.problems
     return lexicon, example_problems(lexicon)
+
+
+def load_checked(root: str | Path, profile: str | None = None, cache: Path | None = None) -> Lexicon:
+    """The lexicon, only if every rule's examples behave (what ``qc lexicon check`` runs): scoring with
+    a rule that misses its own must-hit example, or fires on its must-not-hit one, would change every
+    score silently. Raises LexiconError naming each problem.
+
+    The examples take seconds to run; a lexicon version (content hash of every file, profile
+    included) that passed once is remembered in ``cache`` (a marker file per version), so a batch
+    scored again with the same rules does not pay for them."""
+    lexicon = load_lexicon(root, profile)
+    marker = cache / f"{lexicon.version}.ok" if cache is not None else None
+    if marker is not None and marker.is_file():
+        return lexicon
+    problems = example_problems(lexicon)
+    if problems:
+        raise LexiconError(problems)
+    if marker is not None:
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"{lexicon.root}\n", encoding="utf-8")
+        except OSError:  # a read-only cache only costs the check next time
+            pass
+    return lexicon
 
 
 def corpus_warnings(lexicon: Lexicon, corpus: str | Path) -> list[LexiconProblem]:

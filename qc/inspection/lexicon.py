@@ -8,14 +8,16 @@ fallback would change every score).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from qc.errors import LexiconError, LexiconProblem
 from qc.inspection.context import ContextError, Contexts, parse_contexts
 from qc.inspection.lexicon_yaml import read_yaml, strip_lines
+from qc.inspection.profile import DEFAULT_PROFILE, NO_COMPANY, PROFILE_SCHEMA, Profile, parse_profile
 from qc.inspection.rules import RULE_KINDS, Rule, RuleSpecError
 from qc.inspection.rules.base import Definitions, parse_pinyin
 from qc.inspection.scorecard import Scorecard, ScorecardError
@@ -31,7 +33,8 @@ DEFAULT_PINYIN = 1
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Company-specific facts the rules refer to."""
+    """Facts the rules refer to. ``company`` is the effective list: settings.yaml's ``company`` when
+    it names one, else the profile's."""
 
     company: tuple[str, ...]
     # The learned second layer (suspected hits, never deducted until reviewed) on or off.
@@ -39,6 +42,8 @@ class Settings:
     # Matching by sound in recognised transcripts (qc.inspection.sound): the level of every rule
     # without its own ``pinyin``; None: off.
     pinyin: int | None = DEFAULT_PINYIN
+    # The profile (lexicons/profiles/<name>.yaml): the company's scripts and company-specific rules.
+    profile: str = DEFAULT_PROFILE
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,7 @@ class Lexicon:
     groups: Mapping[str, tuple[str, ...]]
     asr_terms: tuple[str, ...] = ()
     contexts: Contexts | None = None
+    profile: Profile | None = None
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -69,6 +75,10 @@ class _Loader:
         # A rule file that could not be read hides its rules: the scorecard must not then report
         # "not a rule id" for each of them (a follow-on error that points at the wrong file).
         self.rules_incomplete = False
+        # A profile that could not be read: script rules naming its lines are not built (one
+        # problem, about the profile, instead of one per rule).
+        self.profile_failed = False
+        self.profile_named = False  # settings.yaml or the command line named the profile
 
     def display(self, path: Path) -> str:
         try:
@@ -99,25 +109,18 @@ class _Loader:
             return None
         return data
 
-    def load_settings(self) -> Settings:
+    def load_settings(self, profile: str | None) -> Settings:
+        """settings.yaml; ``profile`` (the --profile option) wins over its ``profile``."""
+        path = self.display(self.root / "settings.yaml")
         data = self.read(self.root / "settings.yaml", SETTINGS_SCHEMA) or {}
-        company = data.get("company") or ["中通速递"]
+        line = data.get("__line__")
+        company = data.get("company") or []
         if not isinstance(company, list) or not all(isinstance(c, str) and c for c in company):
-            self.problems.append(
-                LexiconProblem(
-                    self.display(self.root / "settings.yaml"), "'company' must be a list of names", data.get("__line__")
-                )
-            )
-            company = ["中通速递"]
+            self.problems.append(LexiconProblem(path, "'company' must be a list of names", line))
+            company = []
         learned = data.get("learned_layer", True)
         if not isinstance(learned, bool):
-            self.problems.append(
-                LexiconProblem(
-                    self.display(self.root / "settings.yaml"),
-                    "'learned_layer' must be true or false",
-                    data.get("__line__"),
-                )
-            )
+            self.problems.append(LexiconProblem(path, "'learned_layer' must be true or false", line))
             learned = True
         pinyin: int | None = DEFAULT_PINYIN
         try:
@@ -125,16 +128,38 @@ class _Loader:
             if value is not None:
                 pinyin = None if value == "off" else int(value)
         except RuleSpecError as err:
-            path = self.display(self.root / "settings.yaml")
-            self.problems.append(LexiconProblem(path, str(err), data.get("__line__")))
-        unknown = set(data) - {"schema", "company", "learned_layer", "pinyin", "__line__"}
+            self.problems.append(LexiconProblem(path, str(err), line))
+        self.profile_named = bool(profile or data.get("profile"))
+        name = profile or data.get("profile") or DEFAULT_PROFILE
+        if not isinstance(name, str) or not re.fullmatch(r"[\w-]+", name):
+            self.problems.append(LexiconProblem(path, f"'profile' must be a profile name, got {name!r}", line))
+            name = DEFAULT_PROFILE
+        unknown = set(data) - {"schema", "company", "learned_layer", "pinyin", "profile", "__line__"}
         if unknown:
+            self.problems.append(LexiconProblem(path, f"unknown key(s) {sorted(unknown)}", line))
+        return Settings(tuple(company), learned, pinyin, name)
+
+    def load_profile(self, name: str) -> Profile:
+        """profiles/<name>.yaml; a missing profile is a problem naming the ones there are."""
+        path = self.root / "profiles" / f"{name}.yaml"
+        display = self.display(path)
+        if not (self.root / "profiles").is_dir() and not self.profile_named:
+            # a lexicon without profiles (older, or made for tests): no scripts from a profile
+            return Profile(name, name, (), (), {}, {}, (), (), display)
+        if not path.is_file():
+            known = sorted(p.stem for p in (self.root / "profiles").glob("*.yaml"))
             self.problems.append(
-                LexiconProblem(
-                    self.display(self.root / "settings.yaml"), f"unknown key(s) {sorted(unknown)}", data.get("__line__")
-                )
+                LexiconProblem(display, f"profile {name!r} not found; available: {', '.join(known) or 'none'}")
             )
-        return Settings(tuple(company), learned, pinyin)
+            self.rules_incomplete = self.profile_failed = True
+            return Profile(name, name, (), (), {}, {}, (), (), display)
+        data = self.read(path, PROFILE_SCHEMA)
+        if data is None:
+            self.rules_incomplete = self.profile_failed = True
+            return Profile(name, name, (), (), {}, {}, (), (), display)
+        profile, problems = parse_profile(name, data, display)
+        self.problems.extend(LexiconProblem(display, message, line) for message, line in problems)
+        return profile
 
     def load_asr_terms(self) -> tuple[str, ...]:
         """asr.yaml (optional): domain words the recogniser's homophone correction protects."""
@@ -155,10 +180,15 @@ class _Loader:
             )
         return tuple(terms)
 
-    def load_groups(self, settings: Settings) -> dict[str, tuple[str, ...]]:
+    def load_groups(self, settings: Settings, profile: Profile) -> dict[str, tuple[str, ...]]:
         path = self.root / "synonyms.yaml"
         data = self.read(path, SYNONYMS_SCHEMA) or {}
-        groups: dict[str, tuple[str, ...]] = {"公司": settings.company}
+        groups: dict[str, tuple[str, ...]] = {"公司": settings.company or (NO_COMPANY,)}
+        for name, words in profile.groups.items():
+            if name == "公司":
+                self.problems.append(LexiconProblem(profile.file, "group '公司' is the profile's 'company'"))
+                continue
+            groups[name] = words
         for name, words in (data.get("groups") or {}).items():
             if name == "__line__":
                 continue
@@ -171,8 +201,12 @@ class _Loader:
                     )
                 )
                 continue
-            if name in groups:
-                self.problems.append(LexiconProblem(self.display(path), f"group {name!r} is built in (settings.yaml)"))
+            if name == "公司":
+                self.problems.append(
+                    LexiconProblem(self.display(path), "group '公司' is built in (the profile's company)")
+                )
+                continue
+            if name in groups:  # the profile's own words for this group win
                 continue
             groups[name] = tuple(words)
         return groups
@@ -230,11 +264,35 @@ class _Loader:
                 rules.append(rule)
         return rules
 
+    def load_profile_rules(self, profile: Profile, defs: Definitions, rules: list[Rule]) -> list[Rule]:
+        """The profile's own rules (company-specific), after the shared ones; ids must not repeat."""
+        seen = {r.info.id: f"{r.info.file}:{r.info.line}" for r in rules}
+        out = []
+        for spec in profile.rules:
+            rule = self._build(spec, defs, profile.file)
+            if rule is None:
+                continue
+            if rule.info.id in seen:
+                self.problems.append(
+                    LexiconProblem(
+                        profile.file,
+                        f"duplicate id (first defined in {seen[rule.info.id]})",
+                        rule.info.line,
+                        rule.info.id,
+                    )
+                )
+                continue
+            seen[rule.info.id] = f"{profile.file}:{rule.info.line}"
+            out.append(rule)
+        return out
+
     def _build(self, spec: Any, defs: Definitions, display: str) -> Rule | None:
         if not isinstance(spec, dict):
             self.problems.append(LexiconProblem(display, f"a rule must be a mapping, got {spec!r}"))
             return None
         line, rid = spec.get("__line__"), spec.get("id")
+        if self.profile_failed and "line" in spec:
+            return None
         kind = spec.get("kind", "phrase")
         cls = RULE_KINDS.get(kind)
         if cls is None:
@@ -267,19 +325,25 @@ def _strip_lines_keep_top(spec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def load_lexicon(root: str | Path) -> Lexicon:
-    """Load and validate a lexicon folder; raises LexiconError listing every problem."""
+def load_lexicon(root: str | Path, profile: str | None = None) -> Lexicon:
+    """Load and validate a lexicon folder with a profile (``None``: settings.yaml's, else courier);
+    raises LexiconError listing every problem."""
     root = Path(root)
     if not root.is_dir():
         raise LexiconError([LexiconProblem(str(root), "lexicon folder not found")])
     loader = _Loader(root)
-    settings = loader.load_settings()
-    groups = loader.load_groups(settings)
+    settings = loader.load_settings(profile)
+    chosen = loader.load_profile(settings.profile)
+    settings = replace(settings, company=settings.company or chosen.company)
+    groups = loader.load_groups(settings, chosen)
     contexts = loader.load_contexts([w for words in groups.values() for w in words])
-    rules = loader.load_rules(Definitions(groups, contexts))
+    defs = Definitions(groups, contexts, chosen.lines, settings.company[0] if settings.company else NO_COMPANY,
+                       chosen.job_number)  # fmt: skip
+    rules = loader.load_rules(defs)
+    rules += loader.load_profile_rules(chosen, defs, rules)
     scorecard = loader.load_scorecard(rules)
     asr_terms = loader.load_asr_terms()
     if loader.problems:
         raise LexiconError(loader.problems)
     version = loader.digest.hexdigest()[:12]
-    return Lexicon(str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts)
+    return Lexicon(str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts, chosen)

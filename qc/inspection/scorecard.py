@@ -12,6 +12,10 @@ from typing import Any, ClassVar
 
 from qc.schema import CATEGORIES
 
+# Categories added after scorecard.yaml's first schema, and their price when a scorecard written
+# before them does not give one (a lexicon edited by QA staff keeps working after an upgrade).
+LATER_CATEGORIES = {"process": {"deduction": 2, "cap": 10}}
+
 
 class ScorecardError(ValueError):
     """scorecard.yaml is invalid."""
@@ -62,7 +66,7 @@ class Scorecard:
             if name not in CATEGORIES:
                 raise ScorecardError(f"unknown category {name!r}; known: {', '.join(CATEGORIES)}")
         for name in CATEGORIES:
-            spec = raw_cats.get(name)
+            spec = raw_cats.get(name, LATER_CATEGORIES.get(name))
             if spec is None:
                 raise ScorecardError(f"category {name!r} has no price (add it under 'categories')")
             extra = set(spec) - {"deduction", "cap"}

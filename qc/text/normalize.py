@@ -190,9 +190,38 @@ def _fold_char(match: re.Match[str]) -> str:
     return _FOLDED[match.group()]
 
 
+# Variant forms of the same word, written either way in simplified Chinese (OpenCC leaves them):
+# one spelling each, so a rule written with 其他 also reads 其它. Each pair has the same length, so
+# offsets stay 1:1. Only whole words whose variants mean the same (帐篷 keeps its 帐).
+VARIANTS = {
+    "其它": "其他",
+    "帐号": "账号",
+    "帐户": "账户",
+    "帐单": "账单",
+    "帐目": "账目",
+    "对帐": "对账",
+    "结帐": "结账",
+    "转帐": "转账",
+    "查帐": "查账",
+    "到帐": "到账",
+    "算帐": "算账",
+    "部份": "部分",
+    "谘询": "咨询",
+    "身分证": "身份证",
+    "定单": "订单",
+    "稍侯": "稍候",
+    "惟一": "唯一",
+}
+_VARIANT = re.compile("|".join(sorted(VARIANTS, key=len, reverse=True)))
+
+
+def _variant(match: re.Match[str]) -> str:
+    return VARIANTS[match.group()]
+
+
 def fold(text: str) -> str:
-    """The 1:1 part of normalisation that needs no context: script, width and case."""
-    return _NEEDS_WIDTH_OR_CASE.sub(_fold_char, to_simplified(text))
+    """The 1:1 part of normalisation that needs no context: script, variant forms, width and case."""
+    return _NEEDS_WIDTH_OR_CASE.sub(_fold_char, _VARIANT.sub(_variant, to_simplified(text)))
 
 
 def spoken_digits_to_arabic(text: str) -> str:

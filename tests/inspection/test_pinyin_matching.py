@@ -90,9 +90,9 @@ def test_a_misheard_closing_counts_as_said(rules_only):
 
 
 def test_a_misheard_closing_question_counts_as_said(rules_only):
-    result = rules_only.score(_call(("agent", OPENING), ("agent", "请问您孩有别的需要吗"), ("agent", CLOSING)))
+    result = rules_only.score(_call(("agent", OPENING), ("agent", "请问您孩有什么需要吗"), ("agent", CLOSING)))
     assert result.checks["closing_question"].ok is True
-    assert result.checks["closing_question"].detail == {"heard": "孩有别的需要", "read_as": "还有别的需要"}
+    assert result.checks["closing_question"].detail == {"heard": "孩有什么需要", "read_as": "还有什么需要"}
 
 
 def test_an_exact_match_stays_confirmed_and_is_not_read_again(rules_only):

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from qc.inspection.context import Contexts
 from qc.inspection.pattern import CompiledPattern, PatternError, compile_pattern
+from qc.inspection.profile import fill_placeholders
 from qc.inspection.sound import LEVELS, SoundCall
 from qc.schema import CATEGORIES, SPEAKERS, Check, Transcript, Utterance
 from qc.text.normalize import (
@@ -95,8 +96,8 @@ class CallView:
     for examples)."""
 
     __slots__ = (
-        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "sound", "_norms", "_lengths",
-        "_parts", "_timed"
+        "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "sound", "findings", "_norms",
+        "_lengths", "_parts", "_timed"
     )  # fmt: skip
 
     def __init__(
@@ -111,6 +112,8 @@ class CallView:
         self.candidates = candidates
         # Readings by sound (qc.inspection.sound): set by the engine for a recognised transcript only.
         self.sound: SoundCall | None = None
+        # The other rules' findings, for rules that count them (``after_findings``); set by the engine.
+        self.findings: tuple[Finding, ...] = ()
         asr = transcript.asr or {}
         self.truncated = bool(asr.get("truncated"))
         utts = transcript.utterances
@@ -207,6 +210,11 @@ class Definitions:
 
     groups: Mapping[str, tuple[str, ...]]
     contexts: Contexts = field(default_factory=lambda: Contexts({}))
+    # From the profile (qc.inspection.profile): the script lines by name, the name ``{公司}`` in an
+    # example becomes, and the 工号 patterns.
+    lines: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    company_example: str = "中通速递"
+    job_number: tuple[str, ...] = ()
 
 
 class SpecReader:
@@ -302,15 +310,19 @@ class SpecReader:
             line=self.spec.get("__line__"),
         )
 
-    def examples(self) -> tuple[list[Any], list[Any]]:
-        ex = self.get("examples", dict, required=True)
+    def examples(self, spec: Mapping[str, Any] | None = None) -> tuple[list[Any], list[Any]]:
+        """The must-hit and must-not-hit examples (of the rule, or of ``spec``), ``{公司}`` filled in."""
+        ex = self.get("examples", dict, required=True) if spec is None else spec.get("examples")
+        if not isinstance(ex, dict):
+            raise RuleSpecError("'examples' must be a mapping with 'hit' and 'miss'")
         unknown = set(ex) - {"hit", "miss", "__line__"}
         if unknown:
             raise RuleSpecError(f"examples: unknown key(s) {sorted(unknown)}; use hit and miss")
         hits, misses = ex.get("hit") or [], ex.get("miss") or []
         if not isinstance(hits, list) or not isinstance(misses, list) or not hits or not misses:
             raise RuleSpecError("examples need at least one 'hit' and one 'miss'")
-        return hits, misses
+        company = self.defs.company_example
+        return fill_placeholders(hits, company), fill_placeholders(misses, company)
 
 
 def parse_pinyin(value: Any, name: str) -> int | str | None:
@@ -337,19 +349,21 @@ def _type_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
-_SNIPPET_LINE = re.compile(r"^\s*(agent|customer|unknown)\s+([0-9.]+)\s*-\s*([0-9.]+)\s*(.*)$")
+_SNIPPET_LINE = re.compile(r"^\s*(agent|customer|unknown)\s+(?:([0-9.]+)\s*-\s*([0-9.]+)\s+)?(.*)$")
 
 
 def parse_snippet(lines: Any) -> Transcript:
-    """A timing example: a list of 'speaker start-end text' lines, e.g. 'agent 0-3.5 您好'."""
+    """A dialogue example: a list of 'speaker [start-end] text' lines, e.g. 'agent 0-3.5 您好' or
+    'customer 我想查个快递' (times may be left out where a rule does not read them)."""
     if not isinstance(lines, list) or not lines:
-        raise RuleSpecError(f"a timing example must be a list of 'speaker start-end text' lines, got {lines!r}")
+        raise RuleSpecError(f"a dialogue example must be a list of 'speaker [start-end] text' lines, got {lines!r}")
     utts = []
     for line in lines:
         m = _SNIPPET_LINE.match(str(line))
         if not m:
-            raise RuleSpecError(f"example line {line!r} is not 'speaker start-end text'")
-        utts.append(Utterance(m.group(1), m.group(4), float(m.group(2)), float(m.group(3))))  # type: ignore[arg-type]
+            raise RuleSpecError(f"example line {line!r} is not 'speaker [start-end] text'")
+        start, end = (float(m.group(2)), float(m.group(3))) if m.group(2) else (None, None)
+        utts.append(Utterance(m.group(1), m.group(4), start, end))  # type: ignore[arg-type]
     return Transcript(call_id="example", agent_id="example", utterances=tuple(utts))
 
 

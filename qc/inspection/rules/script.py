@@ -32,12 +32,13 @@ from qc.inspection.sound import correct, heard_and_read
 from qc.schema import Check
 from qc.text.normalize import normalize
 from qc.text.numbers import SPOKEN_NUMBER, spoken_number
+from qc.text.questions import is_question_at
 
 # Two utterances of the same speaker this close are one line to a script rule: recognition starts a
 # new utterance at a 1 s pause and may cut a closing there (感 | 谢您的来电，再见).
 JOIN_GAP = 2.0
 
-_JOB_NUMBER = re.compile(f"工号({SPOKEN_NUMBER})|({SPOKEN_NUMBER})号为您服务")
+_DIGITS = re.compile(SPOKEN_NUMBER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,9 @@ class ScriptRule:
     """A line the agent must say near the start (opening) or the end (closing) of the call."""
 
     kind: ClassVar[str] = "script"
-    keys: ClassVar[tuple[str, ...]] = ("check", "patterns", "partial", "where", "turns", "seconds", "max_gap", "pinyin")
+    keys: ClassVar[tuple[str, ...]] = (
+        "check", "line", "patterns", "partial", "where", "turns", "seconds", "max_gap", "pinyin", "question"
+    )  # fmt: skip
 
     info: RuleInfo
     check: str
@@ -58,6 +61,9 @@ class ScriptRule:
     examples_miss: tuple[str, ...]
     # Matching by sound in recognised transcripts: "off", a level, or None for the lexicon's default.
     pinyin: int | str | None = None
+    # Only a question counts (请问还有其他问题吗, not 有问题可以再打过来): qc.text.questions.
+    question: bool = False
+    job_number: tuple[CompiledPattern, ...] = ()
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> ScriptRule:
@@ -66,32 +72,60 @@ class ScriptRule:
         max_gap = int(r.number("max_gap", 8))
         where = r.choice("where", ("start", "end"), "start" if info.category == "opening" else "end")
         turns = int(r.number("turns", 2, minimum=1))
-        hits, misses = r.examples()
         check = r.get("check", str, info.category)
         if not re.fullmatch(r"[a-z_]+", check):
             raise RuleSpecError(f"check {check!r} must be lower-case letters and _")
+        line = r.get("line", str)
+        if line is not None:
+            # the words come from the profile (lexicons/profiles/<name>.yaml, lines: <line>)
+            if "patterns" in spec or "partial" in spec or "examples" in spec:
+                raise RuleSpecError("a rule with 'line' takes its patterns and examples from the profile")
+            lines = defs.lines
+            if line not in lines:
+                raise RuleSpecError(f"the profile has no line {line!r} (profile 'lines': {', '.join(lines) or 'none'})")
+            words = SpecReader({**lines[line], "cross_clauses": spec.get("cross_clauses", False)},
+                               ("patterns", "partial", "examples"), defs)  # fmt: skip
+            hits, misses = words.examples()
+            patterns, partial = words.patterns("patterns", max_gap), words.patterns("partial", max_gap, required=False)
+        else:
+            hits, misses = r.examples()
+            patterns, partial = r.patterns("patterns", max_gap), r.patterns("partial", max_gap, required=False)
+        job_reader = SpecReader({"job_number": list(defs.job_number)}, ("job_number",), defs)
         return cls(
             info,
             check,
-            r.patterns("patterns", max_gap),
-            r.patterns("partial", max_gap, required=False),
+            patterns,
+            partial,
             where,
             turns,
             r.number("seconds", None),
             tuple(map(str, hits)),
             tuple(map(str, misses)),
             r.pinyin(),
+            r.get("question", bool, False),
+            job_reader.patterns("job_number", required=False),
         )
 
     def _window(self, view: CallView) -> list[int]:
+        """The agent turns the line must be in. ``seconds`` counts from the agent's first speech (an
+        opening after 35 s of queue music is on time) and back from the end of the call."""
         utts = view.transcript.utterances
         turns = view.agent_turns[: self.turns] if self.where == "start" else view.agent_turns[-self.turns :]
         if self.seconds is None:
             return turns
         if self.where == "start":
-            return [i for i in turns if (utts[i].start or 0.0) <= self.seconds]
+            first = utts[view.agent_turns[0]].start or 0.0
+            return [i for i in turns if (utts[i].start or first) - first <= self.seconds]
         last = max((u.end or u.start or 0.0) for u in utts)
         return [i for i in turns if (utts[i].end or utts[i].start or last) >= last - self.seconds]
+
+    def _said(self, text: str) -> re.Match[str] | None:
+        """The first match of a pattern in ``text`` that counts (a question where one is required)."""
+        for pattern in self.patterns:
+            for found in pattern.regex.finditer(text):
+                if not self.question or is_question_at(text, found.start(), found.end()):
+                    return found
+        return None
 
     def evaluate(self, view: CallView) -> Evaluation:
         """The check for the result's ``checks`` and, when the line is missing or incomplete, a finding.
@@ -115,10 +149,8 @@ class ScriptRule:
     def _check(self, view: CallView) -> tuple[Check, Finding | None]:
         window = self._window(view)
         for i, text in _with_next_close(view, window):
-            for pattern in self.patterns:
-                found = pattern.regex.search(text)
-                if found:
-                    return Check(True, i, self._detail(text)), None
+            if self._said(text):
+                return Check(True, i, self._detail(text)), None
         heard = self._heard_as(view, window)
         if heard is not None:
             return heard, None
@@ -143,19 +175,27 @@ class ScriptRule:
             text = corrected.norm.text
             for pattern in self.patterns:
                 for span in iter_matches(pattern, text):
+                    if self.question and not is_question_at(text, *span):
+                        continue
                     if corrected.used(*span):
                         words, read_as, _ = heard_and_read(view.norm(i), corrected, span)
                         return Check(True, i, {**self._detail(text), "heard": words, "read_as": read_as})
         return None
 
     def _detail(self, text: str) -> dict[str, str]:
-        m = _JOB_NUMBER.search(text)
-        return {"job_number": spoken_number(m.group(1) or m.group(2))} if m else {}
+        """The 工号 the agent gave, by the profile's ``job_number`` patterns (the digits in the match)."""
+        for pattern in self.job_number:
+            m = pattern.regex.search(text)
+            if m:
+                # the whole spoken number from where the match starts (# stops at 千/百/十: 一千零二十四)
+                digits = _DIGITS.search(text, m.start())
+                if digits:
+                    return {"job_number": spoken_number(digits.group(0))}
+        return {}
 
     def fires_on(self, example: Any, segmenter: object = None) -> bool:
-        """For examples: does the text contain the mandatory line?"""
-        text = normalize(str(example)).text
-        return any(p.regex.search(text) for p in self.patterns)
+        """For examples: does the text contain the mandatory line (as a question, where required)?"""
+        return self._said(normalize(str(example)).text) is not None
 
 
 def _with_next_close(view: CallView, window: list[int]) -> Iterator[tuple[int, str]]:
