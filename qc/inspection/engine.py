@@ -85,6 +85,7 @@ class Inspector:
         self.speakers = frozenset(s for r in self.rules for s in getattr(r, "speakers", ())) | {"agent"}
         self.segmenter = JiebaSegmenter(w for r in self.rules for w in r.word_literals())
         self._always: frozenset[str] = frozenset(r.info.id for r in self.rules if r.anchors() is None)
+        self._counting = tuple(r for r in self.rules if getattr(r, "after_findings", False))
         self._everywhere: dict[str, Regions | None] = dict.fromkeys(self._always)
         self._automaton = self._build_automaton()
         self._sound: SoundMatcher | None = None
@@ -169,13 +170,17 @@ class Inspector:
         checks: dict[str, Check] = {}
         polite: dict[str, int] = {}
         for rule in self.rules:
-            if rule.info.id not in worth_trying:
+            if rule.info.id not in worth_trying or getattr(rule, "after_findings", False):
                 continue
             evaluation = rule.evaluate(view)
             findings.extend(evaluation.findings)
             checks.update(evaluation.checks)
             for term, count in evaluation.polite.items():
                 polite[term] = polite.get(term, 0) + count
+        if self._counting:  # rules that count the others' findings (两次服务禁语…) run last
+            view.findings = tuple(findings)
+            for rule in self._counting:
+                findings.extend(rule.evaluate(view).findings)
         if self.suspects is not None:
             findings.extend(self._suspected(view, findings))
         last = len(transcript.utterances)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from qc.inspection.check import example_problems
+from qc.inspection.check import ExampleRunner, example_problems
 from qc.inspection.lexicon import load_lexicon
-from qc.text.words import JiebaSegmenter
 from tests.conftest import LEXICONS
 
 _LEX = load_lexicon(LEXICONS)
-_SEG = JiebaSegmenter(w for r in _LEX.rules if hasattr(r, "word_literals") for w in r.word_literals())
+_RUNNER = ExampleRunner(_LEX)
 _CASES = [
     pytest.param(rule, expected, example, id=f"{rule.info.id}-{'hit' if expected else 'miss'}-{i}")
     for rule in _LEX.rules
@@ -21,7 +20,7 @@ _CASES = [
 
 @pytest.mark.parametrize("rule,expected,example", _CASES)
 def test_rule_example(rule, expected, example):
-    assert rule.fires_on(example, _SEG) is expected, f"{rule.info.file}:{rule.info.line} {rule.info.id} {example!r}"
+    assert _RUNNER.fires(rule, example) is expected, f"{rule.info.file}:{rule.info.line} {rule.info.id} {example!r}"
 
 
 def test_every_rule_has_hit_and_miss_examples():

@@ -4,7 +4,11 @@ RULE_KINDS; phrases are data."""
 from __future__ import annotations
 
 from qc.inspection.rules.base import NOTHING, CallView, Evaluation, Finding, Rule, RuleInfo, RuleSpecError
+from qc.inspection.rules.conditional import ConditionalRule
+from qc.inspection.rules.frequency import FrequencyRule
 from qc.inspection.rules.phrase import PhraseRule, PoliteRule
+from qc.inspection.rules.required import RequiredRule
+from qc.inspection.rules.restating import RestatingRule
 from qc.inspection.rules.script import ScriptRule
 from qc.inspection.rules.timing import InterruptionRule, SilenceRule, SpeechRateRule
 
@@ -15,6 +19,10 @@ RULE_KINDS: dict[str, type[Rule]] = {
     "silence": SilenceRule,
     "interruption": InterruptionRule,
     "speech_rate": SpeechRateRule,
+    "conditional": ConditionalRule,
+    "required": RequiredRule,
+    "restating": RestatingRule,
+    "frequency": FrequencyRule,
 }
 
 __all__ = [
@@ -32,4 +40,8 @@ __all__ = [
     "SilenceRule",
     "InterruptionRule",
     "SpeechRateRule",
+    "ConditionalRule",
+    "RequiredRule",
+    "RestatingRule",
+    "FrequencyRule",
 ]
