@@ -253,6 +253,8 @@ def result_to_dict(r: CallResult, mask: bool = False) -> dict[str, Any]:
         "checks": checks_to_dict(r.checks),
         "polite": {"count": r.polite_count, "terms": dict(r.polite_terms)},
         "hits": hits,
+        "items": {name: asdict(score) for name, score in r.items.items()},
+        "categories": [asdict(c) for c in r.categories],
         "warnings": list(r.warnings),
         "source": r.source,
     }

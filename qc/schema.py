@@ -100,6 +100,27 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemScore:
+    """One 考评项's subtotal on a call: full marks, points lost, points kept."""
+
+    weight: float
+    lost: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallCategory:
+    """What the customer called about (查件, 投诉, 计费争议…) and how qc knows: a rule of
+    lexicons/categories.yaml that matched the customer's words, or the classifier."""
+
+    name: str
+    source: str  # "rule" | "model"
+    rule_id: str | None = None
+    evidence: str = ""
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class CallResult:
     """The scored call (SPEC §2)."""
 
@@ -117,3 +138,6 @@ class CallResult:
     warnings: tuple[str, ...] = ()
     source: str | None = None
     audio: str | None = None
+    # The 考评项 subtotals (scorecard.yaml items), in the card's order; empty without items.
+    items: dict[str, ItemScore] = field(default_factory=dict)
+    categories: tuple[CallCategory, ...] = ()

@@ -27,9 +27,9 @@ from qc.classify.suspects import SuspectModel
 from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import CallView, Finding
 from qc.inspection.rules.base import Regions, RuleInfo
-from qc.inspection.scorecard import Scorecard, price_findings
+from qc.inspection.scorecard import Priced, Scorecard, price_findings
 from qc.inspection.sound import SoundCall, SoundMatcher, SoundSpec
-from qc.schema import CallResult, Check, Hit, Transcript
+from qc.schema import CallResult, Check, Hit, ItemScore, Transcript
 from qc.text.normalize import JoinedText, NormalizedText, normalize
 from qc.text.words import JiebaSegmenter
 
@@ -209,7 +209,8 @@ class Inspector:
         charged_by = once_per_utterance_and_category(findings, card)
         suspected = {i for i, f in enumerate(findings) if f.status == "suspected"}
         keys = [(f.rule.id, f.rule.category) for f in findings]
-        priced, score, veto = price_findings(keys, card, free=charged_by.keys() | suspected)
+        items = [card.item_of(f.rule.category, f.rule.item) for f in findings] if card.items else None
+        priced, score, veto = price_findings(keys, card, free=charged_by.keys() | suspected, items=items)
         norms = _norms_needed(transcript, findings)
         hits = _with_ids(
             _to_hit(f, p.deduction, p.veto, transcript, norms, _free_reason(findings, charged_by.get(i)))
@@ -230,7 +231,21 @@ class Inspector:
             warnings=tuple(_warnings(transcript, self.speakers)),
             source=transcript.source,
             audio=transcript.audio,
+            items=item_scores(card, items or [], priced),
         )
+
+
+def item_scores(card: Scorecard, items: list[str | None], priced: list[Priced]) -> dict[str, ItemScore]:
+    """Each 考评项's full marks, points lost on this call and points kept, in the card's order."""
+    lost: dict[str, float] = {}
+    for item, p in zip(items, priced, strict=False):
+        if item is not None:
+            lost[item] = lost.get(item, 0.0) + p.deduction
+    out = {}
+    for item in card.items:
+        spent = round(lost.get(item.name, 0.0), 2)
+        out[item.name] = ItemScore(item.weight, spent, round(item.weight - spent, 2))
+    return out
 
 
 def once_per_utterance_and_category(findings: list[Finding], card: Scorecard) -> dict[int, int]:

@@ -314,10 +314,18 @@ class _Loader:
             return Scorecard.default()
         try:
             known = None if self.rules_incomplete else {r.info.id for r in rules if r.kind != "polite"}
-            return Scorecard.from_spec(strip_lines(data), known)
+            card = Scorecard.from_spec(strip_lines(data), known)
         except ScorecardError as err:
             self.problems.append(LexiconProblem(self.display(path), str(err), data.get("__line__")))
             return Scorecard.default()
+        names = {i.name for i in card.items}
+        for rule in rules:
+            item = rule.info.item
+            if item is not None and item not in names:
+                where = f"scorecard.yaml items: {', '.join(sorted(names)) or 'none'}"
+                message = f"item {item!r} is not a 考评项 ({where})"
+                self.problems.append(LexiconProblem(rule.info.file, message, rule.info.line, rule.info.id))
+        return card
 
 
 def _strip_lines_keep_top(spec: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ from qc.text.numbers import DIGIT_RUN
 
 _SPECIAL = set("[]()|{}*#")
 DIGITS_RE = DIGIT_RUN
+# A waybill or telephone number: normalisation has made digits read one by one (七五幺二…) arabic.
+LONG_NUMBER_RE = "[0-9]{6,}"
 
 
 class PatternError(ValueError):
@@ -41,7 +43,7 @@ class CompiledPattern:
     literals: tuple[str, ...]  # every literal fragment, for the segmenter's user dictionary
 
 
-# AST nodes are plain tuples: ("lit", s) ("seq", [...]) ("alt", [...]) ("opt", node) ("gap",) ("num",)
+# AST nodes are plain tuples: ("lit", s) ("seq", [...]) ("alt", [...]) ("opt", node) ("gap",) ("num",) ("longnum",)
 Node = tuple
 
 
@@ -94,6 +96,9 @@ class _Parser:
                 items.append(self._synonyms())
             elif ch == "*":
                 items.append(("gap",))
+            elif ch == "#" and self.text[self.pos : self.pos + 1] == "#":
+                self.pos += 1
+                items.append(("longnum",))  # ## : a number of six digits or more (单号, 电话)
             elif ch == "#":
                 items.append(("num",))
         flush()
@@ -153,6 +158,8 @@ def _to_regex(node: Node, max_gap: int, cross: bool = False) -> str:
         return f".{{0,{max_gap}}}?" if cross else f"[^{re.escape(CLAUSE_BREAK)}\n]{{0,{max_gap}}}?"
     if kind == "num":
         return DIGITS_RE
+    if kind == "longnum":
+        return LONG_NUMBER_RE
     raise AssertionError(kind)
 
 

@@ -19,6 +19,7 @@ CATEGORY_NAMES: dict[str, str] = {
     "silence": "静默",
     "interruption": "抢话",
     "speech_rate": "语速",
+    "process": "服务流程",
 }
 
 SPEAKER_NAMES: dict[str, str] = {"agent": "坐席", "customer": "客户", "unknown": "未知"}
@@ -79,6 +80,24 @@ HIT_HEADERS: dict[str, str] = {
     "suggestion": "建议说法",
     "detail": "说明",
 }
+
+# A 考评项's column: its average subtotal over the agent's calls (汇总) or its subtotal on one call.
+ITEM_SUMMARY_HEADER = "{name}(满分{weight:g})平均"
+ITEM_DETAIL_HEADER = "{name}(满分{weight:g})"
+CALL_CATEGORIES_HEADER = "来电类别"
+
+# The sheet that cuts each agent's calls by what the customer called about (查件, 投诉…).
+CALL_CATEGORY_SHEET = "来电类别"
+CALL_CATEGORY_HEADERS: dict[str, str] = {
+    "agent_id": "工号",
+    "name": "姓名",
+    "call_category": "来电类别",
+    "calls": "通话数",
+    "avg_score": "平均分",
+    "pass_rate": "合格率",
+    "veto_calls": "致命项次数",
+}
+NO_CALL_CATEGORY = "未分类"
 
 # The chart sheet's two small tables and the charts drawn from them.
 SCORE_BAND = "分数段"

@@ -15,17 +15,17 @@ import xlsxwriter
 
 from qc.reports.labels import (
     AGENT_SHEET_FALLBACK,
+    CALL_CATEGORY_HEADERS,
+    CALL_CATEGORY_SHEET,
     CALL_COUNT,
     CATEGORY,
     CATEGORY_CHART_TITLE,
     CHART_SHEET,
-    DETAIL_HEADERS,
     HIT_COUNT,
     HIT_HEADERS,
     HITS_FILE_SUFFIX,
     SCORE_BAND,
     SCORE_CHART_TITLE,
-    SUMMARY_HEADERS,
     SUMMARY_SHEET,
 )
 from qc.reports.monthly import MonthlyReport
@@ -33,7 +33,10 @@ from qc.reports.tables import HEADER_FORMAT, SheetNames, open_workbook, write_cs
 
 _PERCENT_COLUMNS = {"pass_rate", "opening_rate", "closing_rate", "polite_rate"}
 _DECIMAL_COLUMNS = {"avg_score", "polite_per_call", "change", "prev_avg_score"}
-_DETAIL_WIDTHS = (24, 26, 7, 7, 9, 7, 7, 11, 9, 90)
+_DETAIL_WIDTHS = {
+    "call_id": 24, "started_at": 26, "score": 7, "veto": 7, "lost": 9, "opening_ok": 7, "closing_ok": 7,
+    "polite_count": 11, "n_hits": 9, "deductions": 90, "call_categories": 14,
+}  # fmt: skip
 
 
 def write_monthly_xlsx(report: MonthlyReport, path: Path) -> Path:
@@ -46,15 +49,16 @@ def write_monthly_xlsx(report: MonthlyReport, path: Path) -> Path:
         head = wb.add_format(HEADER_FORMAT)
         _summary_sheet(wb, report, head)
         _chart_sheet(wb, report, head)
-        names = SheetNames([SUMMARY_SHEET, CHART_SHEET])
-        headers = list(DETAIL_HEADERS.values())
+        _call_category_sheet(wb, report, head)
+        names = SheetNames([SUMMARY_SHEET, CHART_SHEET, CALL_CATEGORY_SHEET])
+        headers = list(report.detail_headers.values())
         for agent_id, detail in report.details.items():
             wanted = f"{agent_id} {report.names.get(agent_id) or ''}".strip()
             ws = wb.add_worksheet(names(wanted, fallback=AGENT_SHEET_FALLBACK))
             ws.write_row(0, 0, headers, head)
             ws.freeze_panes(1, 1)
-            for col, width in enumerate(_DETAIL_WIDTHS):
-                ws.set_column(col, col, width)
+            for col, key in enumerate(report.detail_headers):
+                ws.set_column(col, col, _DETAIL_WIDTHS.get(key, 12))
             write_rows(ws, detail)
             ws.autofilter(0, 0, max(len(detail), 1), len(headers) - 1)
     return path
@@ -65,13 +69,26 @@ def _summary_sheet(wb: xlsxwriter.Workbook, report: MonthlyReport, head: object)
     pct = wb.add_format({"num_format": "0.0%"})
     num = wb.add_format({"num_format": "0.00"})
     columns = list(report.summary.columns)
-    ws.write_row(0, 0, [SUMMARY_HEADERS[c] for c in columns], head)
+    ws.write_row(0, 0, [report.summary_headers[c] for c in columns], head)
     ws.freeze_panes(1, 2)
     for col, c in enumerate(columns):
-        fmt = pct if c in _PERCENT_COLUMNS else num if c in _DECIMAL_COLUMNS else None
+        fmt = pct if c in _PERCENT_COLUMNS else num if c in _DECIMAL_COLUMNS or c.startswith("item:") else None
         ws.set_column(col, col, 12 if c != "name" else 10, fmt)
     write_rows(ws, report.summary)
     ws.autofilter(0, 0, max(len(report.summary), 1), len(columns) - 1)
+
+
+def _call_category_sheet(wb: xlsxwriter.Workbook, report: MonthlyReport, head: object) -> None:
+    """Each agent's calls cut by call category (查件, 投诉…): which kinds of calls go badly."""
+    ws = wb.add_worksheet(CALL_CATEGORY_SHEET)
+    table = report.by_call_category
+    ws.write_row(0, 0, list(CALL_CATEGORY_HEADERS.values()), head)
+    ws.freeze_panes(1, 2)
+    pct = wb.add_format({"num_format": "0.0%"})
+    for col, key in enumerate(CALL_CATEGORY_HEADERS):
+        ws.set_column(col, col, 12, pct if key == "pass_rate" else None)
+    write_rows(ws, table)
+    ws.autofilter(0, 0, max(len(table), 1), len(CALL_CATEGORY_HEADERS) - 1)
 
 
 def _chart_sheet(wb: xlsxwriter.Workbook, report: MonthlyReport, head: object) -> None:
@@ -122,5 +139,5 @@ def write_monthly_csv(report: MonthlyReport, path: Path) -> Path:
     """
     path = Path(path)
     detail_path = monthly_hits_path(path)
-    write_csv_files([(report.summary, path, SUMMARY_HEADERS), (report.hits, detail_path, HIT_HEADERS)])
+    write_csv_files([(report.summary, path, report.summary_headers), (report.hits, detail_path, HIT_HEADERS)])
     return detail_path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ def _result_row(r: CallResult, scored_at: str) -> dict[str, Any]:
         "checks": checks_to_dict(r.checks),
         "warnings": list(r.warnings),
         "scored_at": scored_at,
+        "item_scores": {name: asdict(score) for name, score in r.items.items()},
+        "call_categories": [asdict(c) for c in r.categories],
     }
 
 

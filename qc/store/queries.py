@@ -21,8 +21,10 @@ def previous_month(month: str) -> str:
     return f"{year - 1}-12" if mon == 1 else f"{year}-{mon - 1:02d}"
 
 
-def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN201
-    """(calls, hits) of one month as pandas DataFrames; calls carry their result columns.
+def load_month(store: Store, month: str, agent: str | None = None, call_category: str | None = None):  # noqa: ANN201
+    """(calls, hits) of one month as pandas DataFrames; calls carry their result columns, their
+    考评项 subtotals (``item_scores``) and their categories (``call_categories``, a list of names).
+    ``call_category``: only calls of that category (投诉, 查件…).
 
     Read through the driver's cursor rather than SQLAlchemy's row processing: for a 300,000-call
     month that is most of the report's reading time.
@@ -40,6 +42,8 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
             results.c.polite_count,
             results.c.checks,
             results.c.warnings,
+            results.c.item_scores,
+            results.c.call_categories,
         )
         .join(results, results.c.call_id == calls.c.call_id)
         .join(agents, agents.c.agent_id == calls.c.agent_id)
@@ -75,6 +79,14 @@ def load_month(store: Store, month: str, agent: str | None = None):  # noqa: ANN
     call_df["veto"] = call_df["veto"].astype(bool)
     call_df["checks"] = [json.loads(c) if isinstance(c, str) else c for c in call_df["checks"]]
     call_df["warnings"] = [json.loads(w) if isinstance(w, str) else (w or []) for w in call_df["warnings"]]
+    call_df["item_scores"] = [json.loads(i) if isinstance(i, str) else (i or {}) for i in call_df["item_scores"]]
+    call_df["call_categories"] = [
+        [c["name"] for c in (json.loads(cats) if isinstance(cats, str) else (cats or []))]
+        for cats in call_df["call_categories"]
+    ]
+    if call_category is not None:
+        call_df = call_df[[call_category in cats for cats in call_df["call_categories"]]].reset_index(drop=True)
+        hit_df = hit_df[hit_df["call_id"].isin(set(call_df["call_id"]))].reset_index(drop=True)
     return call_df, hit_df
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = MetaData()
 
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -55,6 +55,8 @@ results = Table(
     Column("checks", JSON, nullable=False),
     Column("warnings", JSON, nullable=False),
     Column("scored_at", String(40), nullable=False),
+    Column("item_scores", JSON),  # 考评项 subtotals {name: {weight, lost, score}}
+    Column("call_categories", JSON),  # [{name, source, rule_id, evidence, confidence}]
 )
 
 hits = Table(
@@ -99,5 +101,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (  # issue 9: a hit found by sound in a recognised call keeps what was heard and how it was read
         "ALTER TABLE hits ADD COLUMN heard TEXT",
         "ALTER TABLE hits ADD COLUMN read_as TEXT",
+    ),
+    4: (  # issue 10: the 考评项 subtotals and the call's categories (查件, 投诉…) of each result
+        "ALTER TABLE results ADD COLUMN item_scores JSON",
+        "ALTER TABLE results ADD COLUMN call_categories JSON",
     ),
 }

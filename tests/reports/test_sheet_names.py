@@ -46,7 +46,7 @@ def test_monthly_workbook_opens_with_one_sheet_per_agent_whatever_the_names(tmp_
     write_monthly_xlsx(report, out)
     wb = openpyxl.load_workbook(out)
     names = wb.sheetnames
-    assert names[:2] == ["汇总", "图表"] and len(names) == 2 + len(AWKWARD)
+    assert names[:3] == ["汇总", "图表", "来电类别"] and len(names) == 3 + len(AWKWARD)
     assert all(_valid(n) for n in names), names
     assert len({n.casefold() for n in names}) == len(names)
     for agent_id, _ in AWKWARD:  # every agent's calls are on some sheet of their own

@@ -120,6 +120,11 @@ def test_reports_read_postgresql_too(db_url, tmp_path):
     assert calls["veto"].dtype == bool and all(isinstance(c, dict) for c in calls["checks"])
 
 
+def _drop_result_columns_of_version_4(conn) -> None:  # noqa: ANN001
+    for column in ("item_scores", "call_categories"):
+        conn.execute(text(f"ALTER TABLE results DROP COLUMN {column}"))
+
+
 @pytest.mark.issue(8)
 def test_a_version_1_database_is_migrated_in_place(db_url, inspector):
     """Hits gained hit_id, status and confidence (SPEC §2, round 2): an older database is upgraded,
@@ -130,6 +135,7 @@ def test_a_version_1_database_is_migrated_in_place(db_url, inspector):
     with store.engine.begin() as conn:
         for column in ("hit_id", "status", "confidence", "heard", "read_as"):
             conn.execute(text(f"ALTER TABLE hits DROP COLUMN {column}"))
+        _drop_result_columns_of_version_4(conn)
         conn.execute(text("UPDATE qc_meta SET value='1' WHERE key='schema_version'"))
     store.close()
     upgraded = Store(db_url)
@@ -150,10 +156,40 @@ def test_a_version_2_database_gains_heard_and_read_as(db_url, inspector):
     with store.engine.begin() as conn:
         for column in ("heard", "read_as"):
             conn.execute(text(f"ALTER TABLE hits DROP COLUMN {column}"))
+        _drop_result_columns_of_version_4(conn)
         conn.execute(text("UPDATE qc_meta SET value='2' WHERE key='schema_version'"))
     store.close()
     upgraded = Store(db_url)
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == "3"
+        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == str(
+            SCHEMA_VERSION
+        )
         rows = conn.execute(text("SELECT heard, read_as FROM hits")).all()
     assert rows and all(h is None and r is None for h, r in rows)
+
+
+@pytest.mark.issue(10)
+def test_a_database_written_by_the_previous_release_upgrades_in_place(tmp_path):
+    """tests/data/db/qc-v3.sqlite was written by qc at schema 3 (the eight samples scored before
+    考评项 and call categories existed): it opens, upgrades to today's schema, keeps every call and
+    hit, and its month still makes a report (those results simply have no subtotals)."""
+    import shutil
+
+    from qc.reports.monthly import build_monthly
+    from qc.store import load_month
+    from tests.conftest import DATA
+
+    copy = tmp_path / "qc.sqlite"
+    shutil.copy(DATA / "db" / "qc-v3.sqlite", copy)
+    store = Store(f"sqlite:///{copy}")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == str(
+            SCHEMA_VERSION
+        )
+        assert conn.execute(text("SELECT count(*) FROM hits")).scalar() == 39
+    assert store.count_calls() == 8
+    calls, hits = load_month(store, "2026-11")
+    assert len(calls) == 8 and all(scores == {} for scores in calls["item_scores"])
+    report = build_monthly("2026-11", calls, hits, None, pass_mark=60.0)
+    assert len(report.summary) == calls["agent_id"].nunique()
+    assert not [c for c in report.summary.columns if c.startswith("item:")]

@@ -51,6 +51,8 @@ class RuleInfo:
     suggestion: str | None
     file: str
     line: int | None
+    # The 考评项 the rule's findings count against, when not its category's (scorecard.yaml items).
+    item: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +222,7 @@ class Definitions:
 class SpecReader:
     """Reads one rule's mapping, rejecting unknown keys and wrong types with a clear message."""
 
-    COMMON = ("id", "name", "kind", "category", "source", "suggestion", "examples", "cross_clauses", "__line__")
+    COMMON = ("id", "name", "kind", "category", "item", "source", "suggestion", "examples", "cross_clauses", "__line__")
 
     def __init__(self, spec: Mapping[str, Any], allowed: Sequence[str], defs: Definitions):
         unknown = sorted(set(spec) - set(self.COMMON) - set(allowed))
@@ -308,6 +310,7 @@ class SpecReader:
             suggestion=self.get("suggestion", str),
             file=file,
             line=self.spec.get("__line__"),
+            item=self.get("item", str),
         )
 
     def examples(self, spec: Mapping[str, Any] | None = None) -> tuple[list[Any], list[Any]]:

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, RuleSpecError, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +27,13 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class ConditionalRule(DialogueRule):
-    """A trigger in one speaker's words (the customer's by default) requires agent lines after it."""
+    """A trigger in one speaker's words (the customer's by default) requires agent lines after it
+    (``or_before``: or anywhere before it)."""
 
     kind: ClassVar[str] = "conditional"
     keys: ClassVar[tuple[str, ...]] = (
-        "trigger", "trigger_speaker", "require", "steps", "within_turns", "within_seconds", "satisfied_by", "max_gap"
+        "status", "trigger", "trigger_speaker", "require", "steps", "within_turns", "within_seconds", "satisfied_by",
+        "or_before", "max_gap"
     )  # fmt: skip
 
     info: RuleInfo
@@ -41,8 +43,10 @@ class ConditionalRule(DialogueRule):
     within_turns: int
     within_seconds: float | None
     satisfied_by: tuple[CompiledPattern, ...]
+    or_before: bool
     examples_hit: tuple[Any, ...]
     examples_miss: tuple[Any, ...]
+    status: str = "confirmed"
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> ConditionalRule:
@@ -72,8 +76,10 @@ class ConditionalRule(DialogueRule):
             int(r.number("within_turns", 3, minimum=0)),  # 0: the trigger's own line (agent triggers)
             r.number("within_seconds", None),
             r.patterns("satisfied_by", max_gap, required=False),
+            r.get("or_before", bool, False),
             tuple(hits),
             tuple(misses),
+            read_status(r),
         )
 
     def find(self, view: CallView) -> list[Finding]:
@@ -83,6 +89,8 @@ class ConditionalRule(DialogueRule):
             if says(view, t, self.trigger) is None:
                 continue
             window = agent_turns_after(view, t, self.within_turns, self.within_seconds)
+            if self.or_before:  # the agent asked before the customer's words (单号 asked at the start)
+                window = [i for i in view.agent_turns if i < t] + window
             if self.trigger_speaker == "agent":  # the agent's own line may carry the answer (转接，请稍等)
                 window = [t, *window]
             if self.satisfied_by and any(says(view, i, self.satisfied_by) is not None for i in (t, *window)):
@@ -99,8 +107,9 @@ class ConditionalRule(DialogueRule):
         who = "客户" if self.trigger_speaker == "customer" else "坐席"
         detail = f"{who}说「{quote(view, t)}」后 {self.within_turns} 句内未说：" + "、".join(s.name for s in missing)
         utt = view.transcript.utterances[t]
-        return [Finding(self.info, where, None, detail, start=None if where is not None else utt.start,
-                        end=None if where is not None else utt.end)]  # fmt: skip
+        if where is not None:
+            return [self.finding(where, detail)]
+        return [self.finding(None, detail, utt.start, utt.end)]
 
     def _missing(self, view: CallView, window: list[int]) -> tuple[Step, ...]:
         """The steps not said, in order, across the window's turns (a later step only counts after

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, RuleSpecError, SpecReader, iter_matches
-from qc.inspection.rules.dialogue import DialogueRule, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, read_status, turns_of
 from qc.schema import CATEGORIES
 
 
@@ -23,7 +23,15 @@ class FrequencyRule(DialogueRule):
     """Fires when what it counts occurs more than ``more_than`` times in one call."""
 
     kind: ClassVar[str] = "frequency"
-    keys: ClassVar[tuple[str, ...]] = ("count_category", "count_rules", "patterns", "more_than", "speaker", "max_gap")
+    keys: ClassVar[tuple[str, ...]] = (
+        "status",
+        "count_category",
+        "count_rules",
+        "patterns",
+        "more_than",
+        "speaker",
+        "max_gap",
+    )
 
     info: RuleInfo
     count_category: str | None
@@ -33,6 +41,7 @@ class FrequencyRule(DialogueRule):
     more_than: int
     examples_hit: tuple[Any, ...]
     examples_miss: tuple[Any, ...]
+    status: str = "confirmed"
 
     @property
     def after_findings(self) -> bool:  # type: ignore[override]
@@ -58,6 +67,7 @@ class FrequencyRule(DialogueRule):
             int(r.number("more_than", required=True, minimum=1)),
             tuple(hits),
             tuple(misses),
+            read_status(r),
         )
 
     def find(self, view: CallView) -> list[Finding]:
@@ -66,7 +76,7 @@ class FrequencyRule(DialogueRule):
             return []
         what = "、".join(sorted({w for _, w in places}))
         detail = f"{self.info.name}：{len(places)} 次（超过 {self.more_than} 次）：{what}"
-        return [Finding(self.info, places[self.more_than][0], None, detail)]
+        return [self.finding(places[self.more_than][0], detail)]
 
     def _counted(self, view: CallView) -> list[tuple[int | None, str]]:
         """(utterance, what) of every occurrence counted, in call order."""

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, read_status, says, turns_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,7 @@ class RequiredRule(DialogueRule):
     """Fires when no utterance of the speaker (the agent) says one of the patterns."""
 
     kind: ClassVar[str] = "required"
-    keys: ClassVar[tuple[str, ...]] = ("patterns", "min_agent_turns", "speaker", "max_gap")
+    keys: ClassVar[tuple[str, ...]] = ("status", "patterns", "min_agent_turns", "speaker", "max_gap")
 
     info: RuleInfo
     patterns: tuple[CompiledPattern, ...]
@@ -28,6 +28,7 @@ class RequiredRule(DialogueRule):
     min_agent_turns: int
     examples_hit: tuple[Any, ...]
     examples_miss: tuple[Any, ...]
+    status: str = "confirmed"
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> RequiredRule:
@@ -40,6 +41,7 @@ class RequiredRule(DialogueRule):
             int(r.number("min_agent_turns", 4)),
             tuple(hits),
             tuple(misses),
+            read_status(r),
         )
 
     def find(self, view: CallView) -> list[Finding]:
@@ -47,4 +49,4 @@ class RequiredRule(DialogueRule):
             return []
         if any(says(view, i, self.patterns) is not None for i in turns_of(view, self.speaker)):
             return []
-        return [Finding(self.info, None, None, f"整通电话未说：{self.info.name}")]
+        return [self.finding(None, f"整通电话未说：{self.info.name}")]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_of
 
 # Words that say nothing about the need (they occur in any turn): never counted as shared.
 FUNCTION_WORDS = frozenset(
@@ -82,7 +82,15 @@ class RestatingRule(DialogueRule):
     """Fires when no agent turn soon after the customer's need restates or confirms it."""
 
     kind: ClassVar[str] = "restating"
-    keys: ClassVar[tuple[str, ...]] = ("need", "confirm", "within_turns", "min_shared", "min_chars", "max_gap")
+    keys: ClassVar[tuple[str, ...]] = (
+        "status",
+        "need",
+        "confirm",
+        "within_turns",
+        "min_shared",
+        "min_chars",
+        "max_gap",
+    )
 
     info: RuleInfo
     need: tuple[CompiledPattern, ...]
@@ -92,6 +100,7 @@ class RestatingRule(DialogueRule):
     min_chars: int
     examples_hit: tuple[Any, ...]
     examples_miss: tuple[Any, ...]
+    status: str = "confirmed"
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], defs: Definitions, file: str) -> RestatingRule:
@@ -107,6 +116,7 @@ class RestatingRule(DialogueRule):
             int(r.number("min_chars", 8)),
             tuple(hits),
             tuple(misses),
+            read_status(r),
         )
 
     def find(self, view: CallView) -> list[Finding]:
@@ -130,7 +140,7 @@ class RestatingRule(DialogueRule):
             if len(words & self._content(view, i)) >= self.min_shared:
                 return []
         detail = f"客户说「{quote(view, need)}」后 {self.within_turns} 句内未复述或确认客户的需求"
-        return [Finding(self.info, window[0], None, detail)]
+        return [self.finding(window[0], detail)]
 
     def _content(self, view: CallView, index: int) -> set[str]:
         text = view.norm_text(index)
