@@ -29,7 +29,7 @@ def test_every_kind_answers_with_one_evaluation_shape(small):
         evaluation = rule.evaluate(view)
         assert isinstance(evaluation, Evaluation)
         kinds.add(rule.kind)
-    assert kinds == set(RULE_KINDS) - {"interruption", "speech_rate"}
+    assert kinds == set(RULE_KINDS) - {"interruption", "speech_rate", "hold"}
 
 
 def test_findings_checks_and_polite_terms_are_merged(small):

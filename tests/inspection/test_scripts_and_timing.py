@@ -63,11 +63,17 @@ def _silence_call(request_hold: bool, thank: bool, gap: float = 30.0):
 
 
 @pytest.mark.parametrize(
-    "request_hold,thank,expected", [(True, True, 0), (True, False, 1), (False, True, 1), (False, False, 1)]
+    "request_hold,thank,silence,no_thanks",
+    [(True, True, 0, 0), (True, False, 0, 1), (False, True, 1, 0), (False, False, 1, 0)],
 )
-def test_silence_needs_hold_request_and_thanks(inspector, request_hold, thank, expected):
+def test_a_hold_request_allows_the_silence_and_thanks_are_checked_on_return(
+    inspector, request_hold, thank, silence, no_thanks
+):
+    """Issue 10: the request alone makes the hold allowed (SIL-001); coming back without thanks is
+    its own process finding (SIL-002), no longer charged as dead air."""
     result = inspector.score(_silence_call(request_hold, thank))
-    assert sum(h.rule_id == "SIL-001" for h in result.hits) == expected
+    assert sum(h.rule_id == "SIL-001" for h in result.hits) == silence
+    assert sum(h.rule_id == "SIL-002" for h in result.hits) == no_thanks
 
 
 def test_hold_too_long_is_a_silence_hit_even_when_announced(inspector):

@@ -10,7 +10,7 @@ from qc.inspection.rules.phrase import PhraseRule, PoliteRule
 from qc.inspection.rules.required import RequiredRule
 from qc.inspection.rules.restating import RestatingRule
 from qc.inspection.rules.script import ScriptRule
-from qc.inspection.rules.timing import InterruptionRule, SilenceRule, SpeechRateRule
+from qc.inspection.rules.timing import HoldRule, InterruptionRule, SilenceRule, SpeechRateRule
 
 RULE_KINDS: dict[str, type[Rule]] = {
     "phrase": PhraseRule,
@@ -19,6 +19,7 @@ RULE_KINDS: dict[str, type[Rule]] = {
     "silence": SilenceRule,
     "interruption": InterruptionRule,
     "speech_rate": SpeechRateRule,
+    "hold": HoldRule,
     "conditional": ConditionalRule,
     "required": RequiredRule,
     "restating": RestatingRule,
@@ -40,6 +41,7 @@ __all__ = [
     "SilenceRule",
     "InterruptionRule",
     "SpeechRateRule",
+    "HoldRule",
     "ConditionalRule",
     "RequiredRule",
     "RestatingRule",

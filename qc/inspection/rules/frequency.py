@@ -1,5 +1,5 @@
-"""Counts in one call: more than N hits of a category or rule (两次服务禁语), or more than N uses of
-a word (频繁使用口头禅). The manual lists 频繁使用口头禅 among the 不规范服务用语 categories: one 嘛
+"""Counts in one call: more than N hits of a category or rule, in as many utterances (两次服务禁语),
+or more than N uses of a word (频繁使用口头禅). The manual lists 频繁使用口头禅 among the 不规范服务用语 categories: one 嘛
 is a filler; the same filler again and again is its own fault.
 
 A rule counting findings reads the other rules' confirmed findings (the engine runs it last);
@@ -96,4 +96,14 @@ class FrequencyRule(DialogueRule):
         ]
         last = len(view.transcript.utterances)
         found.sort(key=lambda f: f.utterance if f.utterance is not None else last)
-        return [(f.utterance, f.rule.id) for f in found]
+        # one utterance counts once, as the scorecard charges it once per category (我就这态度，你又能
+        # 怎样 matches BAN-004 twice: one 禁语, not two); findings about the whole call count each
+        out: list[tuple[int | None, str]] = []
+        seen: set[int] = set()
+        for f in found:
+            if f.utterance is not None:
+                if f.utterance in seen:
+                    continue
+                seen.add(f.utterance)
+            out.append((f.utterance, f.rule.id))
+        return out
