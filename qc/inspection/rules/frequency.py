@@ -1,6 +1,6 @@
 """Counts in one call: more than N hits of a category or rule, in as many utterances (两次服务禁语),
-or more than N uses of a word (频繁使用口头禅). The manual lists 频繁使用口头禅 among the 不规范服务用语 categories: one 嘛
-is a filler; the same filler again and again is its own fault.
+or more than N uses of a word (频繁使用口头禅). The manual lists 频繁使用口头禅 among the
+不规范服务用语 categories: one 嘛 is a filler; the same filler again and again is its own fault.
 
 A rule counting findings reads the other rules' confirmed findings (the engine runs it last);
 suspected hits are not counted, since nobody has confirmed them.
