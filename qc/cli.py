@@ -155,6 +155,12 @@ db_option = click.option(
     metavar="URL",
     help="Database URL (default: $QC_DB, else qc.db in $QC_HOME or the user data folder; postgresql://… works too).",
 )
+call_category_option = click.option(
+    "--call-category",
+    default=None,
+    metavar="NAME",
+    help="Only calls of this call category (查件, 投诉, 计费争议…: lexicons/categories.yaml).",
+)
 profile_option = click.option(
     "--profile",
     default=None,
@@ -172,7 +178,7 @@ def out_option(help_text: str, folder: bool = False) -> Callable[[Callable[..., 
     return click.option(
         "--out",
         "out_dir" if folder else "out_path",
-        type=click.Path(file_okay=folder, dir_okay=folder, path_type=Path),
+        type=click.Path(file_okay=not folder, dir_okay=folder, path_type=Path),
         required=True,
         help=help_text,
     )
@@ -398,23 +404,34 @@ def report() -> None:
 @month_option
 @out_option("FILE.xlsx (summary, charts, one sheet per agent) or FILE.csv (+ FILE_明细.csv).")
 @click.option("--agent", default=None, help="Only this agent (工号).")
+@call_category_option
 @db_option
 @mask_option
 @lexicons_option
 @library_errors
 def report_monthly(
-    month: str, out_path: Path, agent: str | None, db_url: str | None, no_mask: bool, lexicon_dir: Path | None
+    month: str,
+    out_path: Path,
+    agent: str | None,
+    call_category: str | None,
+    db_url: str | None,
+    no_mask: bool,
+    lexicon_dir: Path | None,
 ) -> None:
     """The monthly quality sheets (服务质量综合考评表) from the stored results.
 
     \b
     Example:
         qc report monthly --month 2026-11 --out 2026-11.xlsx
+        qc report monthly --month 2026-11 --call-category 投诉 --out 2026-11-投诉.xlsx
     """
     from qc.pipeline import monthly_report
 
     lexicon = _load(lexicon_dir)
-    written = monthly_report(_store(db_url), month, out_path, lexicon.scorecard.pass_mark, agent, mask=not no_mask)
+    pass_mark = lexicon.scorecard.pass_mark
+    written = monthly_report(
+        _store(db_url), month, out_path, pass_mark, agent, mask=not no_mask, call_category=call_category
+    )
     also = f" and {written.also}" if written.also else ""
     log.info("%s: %d call(s), %d agent(s) → %s%s", month, written.rows, written.agents, written.path, also)
 
@@ -428,6 +445,7 @@ def report_monthly(
 @out_option("FILE.html (with audio clips), .xlsx, .csv or .jsonl")
 @db_option
 @mask_option
+@call_category_option
 @library_errors
 def examples(
     category: str | None,
@@ -438,16 +456,20 @@ def examples(
     out_path: Path,
     db_url: str | None,
     no_mask: bool,
+    call_category: str | None,
 ) -> None:
     """Violation examples for trainers: the hit, the turns around it, the rewrite, a clip.
 
     \b
     Example:
         qc examples --category banned --month 2026-11 --out banned.html
+        qc examples --call-category 投诉 --month 2026-11 --out complaints.html
     """
     from qc.pipeline import examples_report
 
-    written = examples_report(_store(db_url), out_path, category, rule, agent, month, limit, mask=not no_mask)
+    written = examples_report(
+        _store(db_url), out_path, category, rule, agent, month, limit, mask=not no_mask, call_category=call_category
+    )
     log.info("%d example(s) → %s", written.rows, written.path)
 
 

@@ -186,8 +186,9 @@ def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -
 
 def _setup_scoring(lexicon: Lexicon) -> Inspector:
     # The validated lexicon itself travels to the workers: never read again from disk, where it
-    # may have been edited since the run started.
-    return Inspector(lexicon)
+    # may have been edited since the run started. Call categories are found in the main process,
+    # a batch at a time (Inspector.categorize_results).
+    return Inspector(lexicon, categorize=False)
 
 
 def _score_file(inspector: object, path: Path) -> Scored:
@@ -200,7 +201,7 @@ def _setup_recognition(
     options: TranscribeOptions, lexicon: Lexicon, score: bool
 ) -> tuple[CallTranscriber, Inspector | None]:
     terms, company = protected_terms(lexicon)
-    return CallTranscriber(options, terms, company), Inspector(lexicon) if score else None
+    return CallTranscriber(options, terms, company), Inspector(lexicon, categorize=False) if score else None
 
 
 def _recognise(state: object, meta: CallMeta) -> Scored | Transcript:
@@ -253,10 +254,12 @@ def score_inputs(
     fail = summary.fail
     guard = DuplicateGuard()
     pending: list[Scored] = []
+    categorizing = Inspector(lexicon)  # its categorizer only: rules and model, loaded on the first batch
 
     def flush() -> None:
         if not pending:
             return
+        pending[:] = categorizing.categorize_results(pending)
         for stored in save_batch(store, pending, lexicon.root, fail):
             summary.done += 1
             if on_result is not None:
@@ -394,7 +397,13 @@ class Written:
 
 
 def monthly_report(
-    store: Store, month: str, out_path: Path, pass_mark: float, agent: str | None = None, mask: bool = True
+    store: Store,
+    month: str,
+    out_path: Path,
+    pass_mark: float,
+    agent: str | None = None,
+    mask: bool = True,
+    call_category: str | None = None,
 ) -> Written:
     """The month's quality sheets (服务质量综合考评表) as .xlsx or .csv (``qc report monthly``)."""
     from qc.errors import ReportError
@@ -405,11 +414,13 @@ def monthly_report(
     suffix = out_path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ReportError(f"{out_path}: the monthly report is written as .xlsx or .csv")
-    calls, hits = load_month(store, month, agent)
+    calls, hits = load_month(store, month, agent, call_category)
     if calls.empty:
-        who = f" and agent {agent}" if agent else ""
+        who = (f" and agent {agent}" if agent else "") + (
+            f" and call category {call_category}" if call_category else ""
+        )
         raise ReportError(f"no scored calls for {month}{who} in {store.display()}; nothing written")
-    previous, _ = load_month(store, previous_month(month), agent)
+    previous, _ = load_month(store, previous_month(month), agent, call_category)
     built = build_monthly(month, calls, hits, previous, pass_mark, mask=mask)
     if suffix == ".xlsx":
         write_monthly_xlsx(built, out_path)
@@ -427,6 +438,7 @@ def examples_report(
     month: str | None = None,
     limit: int | None = 200,
     mask: bool = True,
+    call_category: str | None = None,
 ) -> Written:
     """Violation examples for trainers (``qc examples``): .html with clips, .xlsx, .csv or .jsonl."""
     from qc.errors import ReportError
@@ -434,7 +446,7 @@ def examples_report(
     from qc.reports.examples_write import write_examples
     from qc.store import load_hits
 
-    rows = load_hits(store, category, rule, agent, month, limit)
+    rows = load_hits(store, category, rule, agent, month, limit, call_category)
     if not rows:
         raise ReportError("no stored hits match these filters; nothing written")
     write_examples(build_examples(rows, mask=mask), out_path)

@@ -48,11 +48,16 @@ def test_score_samples_json_lines(tmp_path):
             assert set(hit) >= HIT_KEYS
             assert hit["speaker"] == "agent"
     by_id = {r["call_id"]: r for r in rows}
-    assert by_id["20261103-0915-1024-0001"]["score"] == 100 and not by_id["20261103-0915-1024-0001"]["hits"]
+
+    def confirmed(call_id: str) -> list[dict]:
+        # suspected hits (process items words cannot prove missing) are listed for review, not charged
+        return [h for h in by_id[call_id]["hits"] if h["status"] == "confirmed"]
+
+    assert by_id["20261103-0915-1024-0001"]["score"] == 100 and not confirmed("20261103-0915-1024-0001")
     vetoed = by_id["20261106-1130-3072-0001"]
     assert vetoed["veto"] and {"BAN-002", "BAN-003", "BAN-004"} <= {h["rule_id"] for h in vetoed["hits"]}
     # the customer's 找领导去 in the good call is not the agent's violation
-    assert not by_id["20261112-1000-1024-0003"]["hits"]
+    assert not confirmed("20261112-1000-1024-0003")
     assert Store(db).count_calls() == len(rows)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from qc.classify.categories import example_failures
 from qc.errors import LexiconError, LexiconProblem
 from qc.inspection.engine import Inspector
 from qc.inspection.lexicon import Lexicon, load_lexicon
@@ -57,6 +58,12 @@ def example_problems(lexicon: Lexicon) -> list[LexiconProblem]:
                         LexiconProblem(rule.info.file, f"example {example!r} {verb}", rule.info.line, rule.info.id)
                     )
     problems.extend(_polite_conflicts(lexicon, runner.segmenter))
+    if lexicon.categories is not None:
+        display = str(Path(lexicon.root).name + "/categories.yaml")
+        problems.extend(
+            LexiconProblem(display, message, line, rule_id)
+            for rule_id, message, line in example_failures(lexicon.categories)
+        )
     return problems
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import ahocorasick
 
+from qc.classify.categories import CallCategorizer
 from qc.classify.suspects import SuspectModel
 from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import CallView, Finding
@@ -74,12 +75,26 @@ class Inspector:
     ``suspects``: the learned second layer (qc.classify.suspects); by default the model shipped
     with qc, if there is one and the lexicon's settings leave ``learned_layer`` on. ``learned=False``
     turns the layer off (rules alone).
+
+    ``categorize``: give each result its call categories (查件, 投诉…: categories.yaml rules, and the
+    shipped classifier unless ``learned`` is off) for the profile's domains. ``score`` does it per
+    call; a batch is faster through ``categorize_results`` (one model call for all), which the
+    pipeline uses with ``categorize=False`` in its workers.
     """
 
-    def __init__(self, lexicon: Lexicon, suspects: SuspectModel | None = None, learned: bool | None = None) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        suspects: SuspectModel | None = None,
+        learned: bool | None = None,
+        categorize: bool = True,
+    ) -> None:
         self.lexicon = lexicon
+        self.categorize = categorize and lexicon.categories is not None
+        self._categorizer: CallCategorizer | None = None
         if learned is None:
             learned = lexicon.settings.learned_layer
+        self.learned = learned
         self.suspects = (suspects or SuspectModel.bundled()) if learned else None
         self.rules = lexicon.rules
         self.speakers = frozenset(s for r in self.rules for s in getattr(r, "speakers", ())) | {"agent"}
@@ -90,6 +105,27 @@ class Inspector:
         self._automaton = self._build_automaton()
         self._sound: SoundMatcher | None = None
         self._sound_built = False
+
+    def categorizer(self) -> CallCategorizer | None:
+        """The call categorizer for the profile's domains, built on first use (the classifier takes
+        a second to load; a lexicon without categories.yaml has none)."""
+        if self._categorizer is None and self.lexicon.categories is not None:
+            from qc.classify.categories import CallCategorizer, default_model_path
+
+            domains = self.lexicon.profile.domains if self.lexicon.profile is not None else ()
+            model = default_model_path() if self.learned else None
+            self._categorizer = CallCategorizer.from_lexicon(self.lexicon.categories, model, domains)
+        return self._categorizer
+
+    def categorize_results(
+        self, scored: Sequence[tuple[Transcript, CallResult]]
+    ) -> list[tuple[Transcript, CallResult]]:
+        """The results with their call categories, found for the whole batch at once (one model call)."""
+        categorizer = self.categorizer()
+        if categorizer is None or not scored:
+            return list(scored)
+        found = categorizer.categorize_many([_customer_words(t) for t, _ in scored])
+        return [(t, replace(r, categories=c)) for (t, r), c in zip(scored, found, strict=True)]
 
     def sound_matcher(self) -> SoundMatcher | None:
         """The rules' runs for matching by sound, compiled on first use (None: no rule uses it)."""
@@ -216,6 +252,7 @@ class Inspector:
             _to_hit(f, p.deduction, p.veto, transcript, norms, _free_reason(findings, charged_by.get(i)))
             for i, (f, p) in enumerate(zip(findings, priced, strict=True))
         )
+        categorizer = self.categorizer() if self.categorize else None
         return CallResult(
             call_id=transcript.call_id,
             agent_id=transcript.agent_id,
@@ -232,7 +269,12 @@ class Inspector:
             source=transcript.source,
             audio=transcript.audio,
             items=item_scores(card, items or [], priced),
+            categories=categorizer.categorize(_customer_words(transcript)) if categorizer is not None else (),
         )
+
+
+def _customer_words(transcript: Transcript) -> list[str]:
+    return [u.text for u in transcript.utterances if u.speaker == "customer"]
 
 
 def item_scores(card: Scorecard, items: list[str | None], priced: list[Priced]) -> dict[str, ItemScore]:

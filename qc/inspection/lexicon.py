@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from qc.classify.categories import SCHEMA as CATEGORIES_SCHEMA
+from qc.classify.categories import CategoryRules, parse_categories
 from qc.errors import LexiconError, LexiconProblem
 from qc.inspection.context import ContextError, Contexts, parse_contexts
 from qc.inspection.lexicon_yaml import read_yaml, strip_lines
@@ -59,6 +61,8 @@ class Lexicon:
     asr_terms: tuple[str, ...] = ()
     contexts: Contexts | None = None
     profile: Profile | None = None
+    # Call categories (categories.yaml): what customers call about; None when the file is absent.
+    categories: CategoryRules | None = None
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -160,6 +164,19 @@ class _Loader:
         profile, problems = parse_profile(name, data, display)
         self.problems.extend(LexiconProblem(display, message, line) for message, line in problems)
         return profile
+
+    def load_categories(self, groups: Mapping[str, tuple[str, ...]]) -> CategoryRules | None:
+        """categories.yaml (optional): the call-category rules (qc.classify.categories). Their
+        examples are run with every other rule's (qc.inspection.check)."""
+        path = self.root / "categories.yaml"
+        if not path.is_file():
+            return None
+        data = self.read(path, CATEGORIES_SCHEMA)
+        if data is None:
+            return None
+        rules, problems = parse_categories(data, groups)
+        self.problems.extend(LexiconProblem(self.display(path), message, line) for message, line in problems)
+        return rules
 
     def load_asr_terms(self) -> tuple[str, ...]:
         """asr.yaml (optional): domain words the recogniser's homophone correction protects."""
@@ -351,7 +368,10 @@ def load_lexicon(root: str | Path, profile: str | None = None) -> Lexicon:
     rules += loader.load_profile_rules(chosen, defs, rules)
     scorecard = loader.load_scorecard(rules)
     asr_terms = loader.load_asr_terms()
+    categories = loader.load_categories(groups)
     if loader.problems:
         raise LexiconError(loader.problems)
     version = loader.digest.hexdigest()[:12]
-    return Lexicon(str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts, chosen)
+    return Lexicon(
+        str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts, chosen, categories
+    )

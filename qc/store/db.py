@@ -23,7 +23,18 @@ from qc.config import database_url
 from qc.errors import StoreError
 from qc.formats import checks_to_dict, transcript_to_dict
 from qc.schema import CallResult, Hit, Transcript
-from qc.store.tables import MIGRATIONS, SCHEMA_VERSION, agents, calls, hits, meta, metadata, results, rulesets
+from qc.store.tables import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    agents,
+    call_categories,
+    calls,
+    hits,
+    meta,
+    metadata,
+    results,
+    rulesets,
+)
 
 
 def _call_row(t: Transcript) -> dict[str, Any]:
@@ -51,7 +62,6 @@ def _result_row(r: CallResult, scored_at: str) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "scored_at": scored_at,
         "item_scores": {name: asdict(score) for name, score in r.items.items()},
-        "call_categories": [asdict(c) for c in r.categories],
     }
 
 
@@ -226,6 +236,7 @@ class Store:
                 conn.execute(upsert if agent_id in named else upsert.on_conflict_do_nothing())
             for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
                 conn.execute(delete(hits).where(hits.c.call_id.in_(chunk)))
+                conn.execute(delete(call_categories).where(call_categories.c.call_id.in_(chunk)))
                 conn.execute(delete(results).where(results.c.call_id.in_(chunk)))
                 conn.execute(delete(calls).where(calls.c.call_id.in_(chunk)))
             conn.execute(calls.insert(), [_call_row(t) for t, _ in batch])
@@ -233,6 +244,9 @@ class Store:
             hit_rows = [_hit_row(r.call_id, i, h) for _, r in batch for i, h in enumerate(r.hits)]
             if hit_rows:
                 conn.execute(hits.insert(), hit_rows)
+            category_rows = [{"call_id": r.call_id, **asdict(c)} for _, r in batch for c in r.categories]
+            if category_rows:
+                conn.execute(call_categories.insert(), category_rows)
         self._known_rulesets.update(r.ruleset for _, r in batch)
         return len(batch)
 

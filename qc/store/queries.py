@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from qc.errors import StoreError
 from qc.store.db import Store, one_line
-from qc.store.tables import agents, calls, hits, results
+from qc.store.tables import agents, call_categories, calls, hits, results
 
 
 def previous_month(month: str) -> str:
@@ -43,7 +43,6 @@ def load_month(store: Store, month: str, agent: str | None = None, call_category
             results.c.checks,
             results.c.warnings,
             results.c.item_scores,
-            results.c.call_categories,
         )
         .join(results, results.c.call_id == calls.c.call_id)
         .join(agents, agents.c.agent_id == calls.c.agent_id)
@@ -79,15 +78,30 @@ def load_month(store: Store, month: str, agent: str | None = None, call_category
     call_df["veto"] = call_df["veto"].astype(bool)
     call_df["checks"] = [json.loads(c) if isinstance(c, str) else c for c in call_df["checks"]]
     call_df["warnings"] = [json.loads(w) if isinstance(w, str) else (w or []) for w in call_df["warnings"]]
+    import pandas as pd
+
     call_df["item_scores"] = [json.loads(i) if isinstance(i, str) else (i or {}) for i in call_df["item_scores"]]
-    call_df["call_categories"] = [
-        [c["name"] for c in (json.loads(cats) if isinstance(cats, str) else (cats or []))]
-        for cats in call_df["call_categories"]
-    ]
+    call_df["call_categories"] = _categories_of(store, month, agent, call_df["call_id"])
     if call_category is not None:
-        call_df = call_df[[call_category in cats for cats in call_df["call_categories"]]].reset_index(drop=True)
+        wanted = [call_category in cats for cats in call_df["call_categories"]]
+        call_df = call_df.loc[pd.Series(wanted, index=call_df.index, dtype=bool)].reset_index(drop=True)
         hit_df = hit_df[hit_df["call_id"].isin(set(call_df["call_id"]))].reset_index(drop=True)
     return call_df, hit_df
+
+
+def _categories_of(store: Store, month: str, agent: str | None, call_ids: Any) -> list[list[str]]:
+    """Each call's categories (names, in name order), in the order of ``call_ids``."""
+    query = (
+        select(call_categories.c.call_id, call_categories.c.name)
+        .join(calls, calls.c.call_id == call_categories.c.call_id)
+        .where(calls.c.month == month)
+    )
+    if agent is not None:
+        query = query.where(calls.c.agent_id == agent)
+    by_call: dict[str, list[str]] = {}
+    for call_id, name in _frame(store, query).itertuples(index=False):
+        by_call.setdefault(call_id, []).append(name)
+    return [by_call.get(c, []) for c in call_ids]
 
 
 def _frame(store: Store, query: Any) -> Any:
@@ -111,8 +125,10 @@ def load_hits(
     agent: str | None = None,
     month: str | None = None,
     limit: int | None = None,
+    call_category: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Stored hits with their call (and transcript), newest calls first, filtered as asked."""
+    """Stored hits with their call (and transcript), newest calls first, filtered as asked
+    (``call_category``: only calls of that category, 投诉, 查件…)."""
     query = (
         select(hits, calls.c.agent_id, calls.c.started_at, calls.c.audio, calls.c.transcript, agents.c.agent_name)
         .join(calls, calls.c.call_id == hits.c.call_id)
@@ -126,6 +142,9 @@ def load_hits(
         query = query.where(calls.c.agent_id == agent)
     if month:
         query = query.where(calls.c.month == month)
+    if call_category:
+        of_category = select(call_categories.c.call_id).where(call_categories.c.name == call_category)
+        query = query.where(hits.c.call_id.in_(of_category))
     query = query.order_by(calls.c.started_at.desc(), hits.c.call_id, hits.c.seq)
     if limit:
         query = query.limit(limit)

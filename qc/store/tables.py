@@ -56,7 +56,6 @@ results = Table(
     Column("warnings", JSON, nullable=False),
     Column("scored_at", String(40), nullable=False),
     Column("item_scores", JSON),  # 考评项 subtotals {name: {weight, lost, score}}
-    Column("call_categories", JSON),  # [{name, source, rule_id, evidence, confidence}]
 )
 
 hits = Table(
@@ -89,6 +88,21 @@ hits = Table(
 )
 
 
+# What each call was about (查件, 投诉, 计费争议…), one row per category: reports and examples are cut
+# by it (qc report monthly --call-category 投诉), so it is a table, not a JSON column.
+call_categories = Table(
+    "call_categories",
+    metadata,
+    Column("call_id", String(128), ForeignKey("calls.call_id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("source", String(8), nullable=False),  # rule | model
+    Column("rule_id", String(64)),
+    Column("evidence", Text),
+    Column("confidence", Float, nullable=False),
+    Index("ix_call_categories_name", "name"),
+)
+
+
 # Statements that take a database from version N-1 to N (the key), run in one transaction.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (  # SPEC §2, second round: every hit has a stable id, a status and a confidence
@@ -102,8 +116,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE hits ADD COLUMN heard TEXT",
         "ALTER TABLE hits ADD COLUMN read_as TEXT",
     ),
-    4: (  # issue 10: the 考评项 subtotals and the call's categories (查件, 投诉…) of each result
+    4: (  # issue 10: the 考评项 subtotals of each result (the call_categories table is new: create_all makes it)
         "ALTER TABLE results ADD COLUMN item_scores JSON",
-        "ALTER TABLE results ADD COLUMN call_categories JSON",
     ),
 }

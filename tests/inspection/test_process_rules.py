@@ -266,3 +266,44 @@ def test_the_monthly_sheet_shows_the_items(tmp_path, courier):
     row = dict(zip(header, [c.value for c in wb["汇总"][2]], strict=True))
     assert row["服务态度(满分40)平均"] == 20  # one 禁语
     assert row["服务用语(满分25)平均"] == 22  # no closing question (CLOSE-002, 3 points)
+
+
+# --- call categories -------------------------------------------------------------------------------
+
+
+def test_each_call_gets_its_categories_with_the_customers_words(courier, generic):
+    t = call(OPENING, ("customer", "我的快递箱子压扁了，里面的杯子碎了"), ("agent", "非常抱歉"), CLOSING)
+    (damaged,) = [c for c in courier.score(t).categories if c.name == "破损"]
+    assert damaged.source == "rule" and damaged.rule_id and damaged.evidence in "我的快递箱子压扁了，里面的杯子碎了"
+    bill = call(
+        ("agent", "您好，很高兴为您服务"), ("customer", "我这个月话费怎么扣了这么多"), ("agent", "我帮您查一下")
+    )
+    assert "计费争议" in {c.name for c in generic.score(bill).categories}
+    assert {c.name for c in generic.score(call(("agent", "您好"), ("customer", "嗯"))).categories} == {"其他"}
+
+
+def test_reports_and_examples_are_cut_by_call_category(tmp_path):
+    from tests.conftest import SAMPLES
+
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    assert CliRunner().invoke(cli, ["score", str(SAMPLES), "--db", db]).exit_code == 0
+    from qc.store import Store, load_month
+
+    everything, _ = load_month(Store(db), "2026-11")
+    complaints, complaint_hits = load_month(Store(db), "2026-11", call_category="投诉")
+    assert 0 < len(complaints) < len(everything)
+    assert all("投诉" in cats for cats in complaints["call_categories"])
+    assert set(complaint_hits["call_id"]) <= set(complaints["call_id"])
+    out = tmp_path / "e.jsonl"
+    args = ["examples", "--call-category", "投诉", "--out", str(out), "--db", db]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows and {r["通话编号"] for r in rows} <= set(complaints["call_id"])
+    sheet = tmp_path / "m.xlsx"
+    args = ["report", "monthly", "--month", "2026-11", "--out", str(sheet), "--db", db]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(sheet)["来电类别"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("工号", "姓名", "来电类别", "通话数")
+    assert sum(r[3] for r in rows[1:] if r[2] == "投诉") == len(complaints)

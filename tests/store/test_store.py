@@ -121,8 +121,8 @@ def test_reports_read_postgresql_too(db_url, tmp_path):
 
 
 def _drop_result_columns_of_version_4(conn) -> None:  # noqa: ANN001
-    for column in ("item_scores", "call_categories"):
-        conn.execute(text(f"ALTER TABLE results DROP COLUMN {column}"))
+    conn.execute(text("ALTER TABLE results DROP COLUMN item_scores"))
+    conn.execute(text("DROP TABLE call_categories"))
 
 
 @pytest.mark.issue(8)
