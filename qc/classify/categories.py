@@ -428,7 +428,13 @@ class CallCategorizer:
         """The categories of each call, with one model call for the whole batch."""
         if not self.domains:
             return [() for _ in calls]
-        norms = [self._normalized(texts) for texts in calls]
+        return self.categorize_normalized([self._normalized(texts) for texts in calls])
+
+    def categorize_normalized(self, norms: Sequence[NormalizedText]) -> list[tuple[CallCategory, ...]]:
+        """``categorize_many`` for calls whose customer turns are already normalised and joined
+        (``normalize_joined``; the engine has them), one NormalizedText per call."""
+        if not self.domains:
+            return [() for _ in norms]
         found = [self._by_rules(norm) for norm in norms]
         if self.model is not None and self._columns:
             todo = [i for i, norm in enumerate(norms) if norm.text.strip(CLAUSE_BREAK + UTTERANCE_BREAK)]

@@ -194,6 +194,10 @@ class Inspector:
 
     def inspect(self, transcript: Transcript) -> tuple[list[Finding], dict[str, Check], dict[str, int]]:
         """All findings (in call order), the mandatory-line checks and the polite-term tally."""
+        findings, checks, polite, _ = self._inspect(transcript)
+        return findings, checks, polite
+
+    def _inspect(self, transcript: Transcript) -> tuple[list[Finding], dict[str, Check], dict[str, int], CallView]:
         view = CallView(transcript, self.speakers, self.segmenter)
         view.candidates = self.prefilter(view)
         worth_trying = self._always.union(*view.candidates.values())
@@ -221,7 +225,7 @@ class Inspector:
             findings.extend(self._suspected(view, findings))
         last = len(transcript.utterances)
         findings.sort(key=lambda f: (f.utterance if f.utterance is not None else last, f.rule.id))
-        return findings, checks, polite
+        return findings, checks, polite, view
 
     def _suspected(self, view: CallView, findings: list[Finding]) -> list[Finding]:
         """Findings of the learned layer: agent turns that no phrase rule caught and that the model
@@ -240,7 +244,7 @@ class Inspector:
 
     def score(self, transcript: Transcript) -> CallResult:
         """Inspect and price one call."""
-        findings, checks, polite = self.inspect(transcript)
+        findings, checks, polite, view = self._inspect(transcript)
         card = self.lexicon.scorecard
         charged_by = once_per_utterance_and_category(findings, card)
         suspected = {i for i, f in enumerate(findings) if f.status == "suspected"}
@@ -269,7 +273,8 @@ class Inspector:
             source=transcript.source,
             audio=transcript.audio,
             items=item_scores(card, items or [], priced),
-            categories=categorizer.categorize(_customer_words(transcript)) if categorizer is not None else (),
+            # the customer's words as the rules already normalised them (process rules read them too)
+            categories=categorizer.categorize_normalized([view.joined_of("customer").norm])[0] if categorizer else (),
         )
 
 

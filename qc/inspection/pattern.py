@@ -269,6 +269,10 @@ def compile_pattern(
     A match stays inside one clause unless ``cross_clauses`` (the rule's ``cross_clauses: true``)."""
     if not isinstance(text, str):
         raise PatternError(f"a pattern must be text, got {type(text).__name__}")
+    mark = next((i for i, ch in enumerate(text) if ch in "?？"), None)
+    if mark is not None:
+        # normalisation drops "?" as punctuation, so "(非常)?抱歉" would silently require 非常
+        raise PatternError(f"'?' at position {mark + 1} is not pattern syntax: write an optional part as [...]")
     node = _Parser(text, groups).parse()
     regex = _to_regex(node, max_gap, cross_clauses)
     if not regex or re.fullmatch(regex, ""):

@@ -307,3 +307,18 @@ def test_reports_and_examples_are_cut_by_call_category(tmp_path):
     rows = list(load_workbook(sheet)["来电类别"].iter_rows(values_only=True))
     assert rows[0][:4] == ("工号", "姓名", "来电类别", "通话数")
     assert sum(r[3] for r in rows[1:] if r[2] == "投诉") == len(complaints)
+
+
+def test_a_question_mark_in_a_pattern_is_refused_not_silently_dropped():
+    """'?' is not pattern syntax: normalisation dropped it, so '(非常)?抱歉' silently required 非常
+    (and NEG-001 '等(了)?(半天…)' never matched 等半天)."""
+    from qc.inspection.pattern import PatternError, compile_pattern
+
+    with pytest.raises(PatternError, match=r"'\?' at position 5 is not pattern syntax"):
+        compile_pattern("(非常)?抱歉", {})
+    assert compile_pattern("[非常]抱歉", {}).regex.search("抱歉")
+
+
+def test_waiting_long_without_le_is_negative_phrasing(courier):
+    result = courier.score(call(OPENING, ("agent", "让您等半天，不好意思"), CLOSING))
+    assert "NEG-001" in _ids(result)

@@ -99,7 +99,7 @@ class CallView:
 
     __slots__ = (
         "transcript", "joined", "agent_turns", "segmenter", "candidates", "truncated", "sound", "findings", "_norms",
-        "_lengths", "_parts", "_timed"
+        "_lengths", "_parts", "_timed", "_more_joined"
     )  # fmt: skip
 
     def __init__(
@@ -129,6 +129,18 @@ class CallView:
         self._lengths: dict[int, int] | None = None
         self._parts: dict[int, tuple[JoinedText, int]] | None = None
         self._timed: list[int] | None = None
+        self._more_joined: dict[str, JoinedText] = {}  # joined_of for speakers not joined up front
+
+    def joined_of(self, speaker: str) -> JoinedText:
+        """The speaker's utterances normalised as one text (the agent's, and any speaker a phrase rule
+        reads, are joined up front; others on first use): a rule that looks for a few patterns in
+        every customer turn reads one text once instead of calling a regex per turn."""
+        joined = self.joined.get(speaker) or self._more_joined.get(speaker)
+        if joined is None:
+            utts = self.transcript.utterances
+            idx = [i for i, u in enumerate(utts) if u.speaker == speaker]
+            joined = self._more_joined[speaker] = normalize_joined([utts[i].text for i in idx], idx)
+        return joined
 
     def norm(self, index: int) -> NormalizedText:
         cached = self._norms.get(index)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, RuleSpecError, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_saying
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +85,7 @@ class ConditionalRule(DialogueRule):
     def find(self, view: CallView) -> list[Finding]:
         """One finding at most: at the first trigger none of whose windows holds every step."""
         first: tuple[int, list[int], tuple[Step, ...]] | None = None
-        for t in turns_of(view, self.trigger_speaker):
-            if says(view, t, self.trigger) is None:
-                continue
+        for t in turns_saying(view, self.trigger_speaker, self.trigger):
             window = agent_turns_after(view, t, self.within_turns, self.within_seconds)
             if self.or_before:  # the agent asked before the customer's words (单号 asked at the start)
                 window = [i for i in view.agent_turns if i < t] + window

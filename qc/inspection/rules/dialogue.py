@@ -63,6 +63,19 @@ def says(view: CallView, index: int, patterns: Sequence[CompiledPattern], start:
     return min(ends) if ends else None
 
 
+def turns_saying(view: CallView, speaker: str, patterns: Sequence[CompiledPattern]) -> list[int]:
+    """The utterances of ``speaker`` that say one of ``patterns``, in call order: one search of the
+    speaker's joined text per pattern (a match never crosses an utterance break)."""
+    joined = view.joined_of(speaker)
+    text = joined.norm.text
+    found: set[int] = set()
+    for pattern in patterns:
+        for m in pattern.regex.finditer(text):
+            if m.end() > m.start():
+                found.add(joined.indices[joined.locate(m.start())])
+    return sorted(found)
+
+
 def turns_of(view: CallView, speaker: str) -> list[int]:
     """The utterances of ``speaker`` in call order."""
     if speaker == "agent":

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, read_status, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, read_status, turns_saying
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,6 @@ class RequiredRule(DialogueRule):
     def find(self, view: CallView) -> list[Finding]:
         if len(view.agent_turns) < self.min_agent_turns:
             return []
-        if any(says(view, i, self.patterns) is not None for i in turns_of(view, self.speaker)):
+        if turns_saying(view, self.speaker, self.patterns):
             return []
         return [self.finding(None, f"整通电话未说：{self.info.name}")]

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from qc.inspection.pattern import CompiledPattern
 from qc.inspection.rules.base import CallView, Definitions, Finding, RuleInfo, SpecReader
-from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_of
+from qc.inspection.rules.dialogue import DialogueRule, agent_turns_after, quote, read_status, says, turns_saying
+from qc.text.words import JiebaSegmenter
 
 # Words that say nothing about the need (they occur in any turn): never counted as shared.
 FUNCTION_WORDS = frozenset(
@@ -121,27 +123,27 @@ class RestatingRule(DialogueRule):
 
     def find(self, view: CallView) -> list[Finding]:
         need = next(
-            (
-                i
-                for i in turns_of(view, "customer")
-                if view.norm_length(i) >= self.min_chars and says(view, i, self.need) is not None
-            ),
-            None,
+            (i for i in turns_saying(view, "customer", self.need) if view.norm_length(i) >= self.min_chars), None
         )
         if need is None:
             return []
         window = agent_turns_after(view, need, self.within_turns, None)
         if not window:
             return []
-        words = self._content(view, need)
-        for i in window:
-            if says(view, i, self.confirm) is not None:
-                return []
-            if len(words & self._content(view, i)) >= self.min_shared:
-                return []
+        if any(says(view, i, self.confirm) is not None for i in window):
+            return []
+        words = self._content(view, need)  # segmentation costs more than the patterns: only now
+        if any(len(words & self._content(view, i)) >= self.min_shared for i in window):
+            return []
         detail = f"客户说「{quote(view, need)}」后 {self.within_turns} 句内未复述或确认客户的需求"
         return [self.finding(window[0], detail)]
 
-    def _content(self, view: CallView, index: int) -> set[str]:
-        text = view.norm_text(index)
-        return {w for w in view.segmenter.tokens(text) if len(w) >= 2 and w not in FUNCTION_WORDS and w.isalnum()}
+    def _content(self, view: CallView, index: int) -> frozenset[str]:
+        return _content_words(view.segmenter, view.norm_text(index))
+
+
+@lru_cache(maxsize=8192)
+def _content_words(segmenter: JiebaSegmenter, text: str) -> frozenset[str]:
+    """Words of two or more characters that are not function words. Cached: segmentation is the
+    rule's dearest step, and agents say the same lines (请问运单号是多少) call after call."""
+    return frozenset(w for w in segmenter.tokens(text) if len(w) >= 2 and w not in FUNCTION_WORDS and w.isalnum())

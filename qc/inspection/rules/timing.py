@@ -94,18 +94,20 @@ class Gap:
         return self.end - self.start
 
 
-def gaps(view: CallView) -> Iterator[Gap]:
-    """Every gap of the call in order. Overlapping speech leaves no gap: what ended last bounds it."""
+def gaps(view: CallView, min_seconds: float = 0.0) -> Iterator[Gap]:
+    """Every gap of the call of at least ``min_seconds`` (and never of zero length), in order.
+    Overlapping speech leaves no gap: what ended last bounds it. (A call has a gap between almost
+    every two turns; the rules want only the long ones, so the short ones are never built.)"""
     utts = view.transcript.utterances
-    last: int | None = None
+    last = -1
+    until = 0.0
     for position, i in enumerate(view.timed()):
-        start, end = _times(utts[i])
-        if last is not None:
-            until = _times(utts[last])[1]
-            if start > until:
-                yield Gap(last, i, position, until, start)
-        if last is None or end > _times(utts[last])[1]:
-            last = i
+        u = utts[i]
+        start, end = u.start or 0.0, u.end or 0.0
+        if last >= 0 and start > until and start - until >= min_seconds:
+            yield Gap(last, i, position, until, start)
+        if last < 0 or end > until:
+            last, until = i, end
 
 
 def hold_request(view: CallView, gap: Gap, patterns: Sequence[CompiledPattern], lookback_seconds: float) -> int | None:
@@ -217,7 +219,7 @@ class SilenceRule(_TimingRule):
     def find(self, view: CallView) -> list[Finding]:
         findings = []
         charged_holds: set[int] = set()
-        for gap in gaps(view):
+        for gap in gaps(view, self.max_seconds):
             if gap.seconds <= self.max_seconds:
                 continue
             request = hold_request(view, gap, self.hold_request, self.hold_lookback_seconds)
@@ -314,7 +316,7 @@ class HoldRule(_TimingRule):
     def find(self, view: CallView) -> list[Finding]:
         findings = []
         judged: set[int] = set()  # return utterances already judged (a hold split by the customer's "喂？")
-        for gap in gaps(view):
+        for gap in gaps(view, self.min_hold_seconds):
             if gap.seconds < self.min_hold_seconds:
                 continue
             request = hold_request(view, gap, self.hold_request, self.hold_lookback_seconds)
