@@ -542,8 +542,11 @@ def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool, p
         raise _fail(f"{len(warnings)} look-alike(s) of {corpus} hit by rules")
     examples = sum(len(r.examples_hit) + len(r.examples_miss) for r in lex.rules)
     checked = f"; {len(warnings)} look-alike(s) of {corpus.name} hit" if corpus is not None and corpus.is_file() else ""
+    cats = lex.categories.rules if lex.categories is not None else ()
+    cat_examples = sum(len(c.examples_hit) + len(c.examples_miss) for c in cats)
+    kinds = f"; {len(cats)} call-category rules, {cat_examples} examples pass"
     click.echo(
-        f"OK: {len(lex.rules)} rules, {examples} examples pass{checked}; "
+        f"OK: {len(lex.rules)} rules, {examples} examples pass{checked}{kinds if cats else ''}; "
         f"profile {lex.settings.profile}; ruleset {lex.version} ({root})"
     )
 
