@@ -508,6 +508,186 @@ def lexicon() -> None:
     """Inspect and validate the lexicons (rules as data)."""
 
 
+# --- review (issue 11) ----------------------------------------------------------------------------
+
+
+def _desk(db_url: str | None, lexicon_dir: Path | None, profile: str | None = None) -> Any:
+    from qc.review.desk import ReviewDesk
+
+    return ReviewDesk(_store(db_url), _load(lexicon_dir, profile))
+
+
+by_option = click.option("--by", "by", required=True, metavar="USER", help="Who does it (a user of `qc user add`).")
+
+
+@cli.group()
+def user() -> None:
+    """Users of the review workflow and the console, with their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "qa_lead", "inspector", "team_lead", "agent"]), required=True)
+@click.option("--agent-id", default=None, help="For an agent: the 工号 whose calls are theirs.")
+@click.option("--team", default=None, help="The team (班组) the user belongs to or leads.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (else a prompt).")
+@db_option
+@library_errors
+def user_add(
+    name: str, role: str, agent_id: str | None, team: str | None, password_stdin: bool, db_url: str | None
+) -> None:
+    """Add a user; the password is stored as an argon2 hash.
+
+    \b
+    Example:
+        echo 's3cret-pass' | qc user add wangfang --role inspector --password-stdin
+        qc user add 1024 --role agent --agent-id 1024
+    """
+    from qc.review.desk import ReviewDesk
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    ReviewDesk(_store(db_url), None).add_user(name, role, password, agent_id, team)  # type: ignore[arg-type]
+    click.echo(f"user {name} ({role}) added")
+
+
+@cli.group()
+def review() -> None:
+    """Judge the machine's hits and add what it missed; the call's score follows."""
+
+
+@review.command("hit")
+@click.argument("call_id")
+@click.argument("hit_id")
+@click.option("--verdict", type=click.Choice(["true", "false"]), required=True, help="true: 真命中; false: 误命中.")
+@click.option("--reason", type=click.Choice(["asr", "rule", "context", "other"]), default=None, help="Why (for false).")
+@click.option("--comment", default=None)
+@click.option("--replace", is_flag=True, help="Change a verdict already given (QA lead or admin).")
+@by_option
+@db_option
+@lexicons_option
+@profile_option
+@library_errors
+def review_hit(
+    call_id: str,
+    hit_id: str,
+    verdict: str,
+    reason: str | None,
+    comment: str | None,
+    replace: bool,
+    by: str,
+    db_url: str | None,
+    lexicon_dir: Path | None,
+    profile: str | None,
+) -> None:
+    """A verdict on one hit (HIT_ID as in `qc show`); the call is re-priced and a score version written.
+
+    \b
+    Example:
+        qc review hit 20261103-0915-1024-0001 'NS-011@4:0-2' --verdict false --reason context --by wangfang
+    """
+    old, new = _desk(db_url, lexicon_dir, profile).judge_hit(
+        call_id, hit_id, verdict == "true", by, reason, comment, replace
+    )
+    click.echo(f"{call_id} {hit_id}: {verdict}; score {old:g} → {new:g}")
+
+
+@review.command("add")
+@click.argument("call_id")
+@click.option("--rule", "rule_id", required=True, help="The rule the agent broke (e.g. NS-007).")
+@click.option("--utterance", type=click.IntRange(min=0), default=None, help="Which utterance (0-based).")
+@click.option("--points", type=click.FloatRange(min=0), default=None, help="Points to deduct (default: the rule's).")
+@click.option("--comment", required=True)
+@by_option
+@db_option
+@lexicons_option
+@profile_option
+@library_errors
+def review_add(
+    call_id: str,
+    rule_id: str,
+    utterance: int | None,
+    points: float | None,
+    comment: str,
+    by: str,
+    db_url: str | None,
+    lexicon_dir: Path | None,
+    profile: str | None,
+) -> None:
+    """A violation the machine missed (漏检); the call is re-priced.
+
+    \b
+    Example:
+        qc review add 20261103-0915-1024-0001 --rule NS-007 --utterance 5 --comment "推诿，识别漏了" --by wangfang
+    """
+    old, new = _desk(db_url, lexicon_dir, profile).add_finding(call_id, rule_id, by, comment, utterance, points)
+    click.echo(f"{call_id}: {rule_id} added; score {old:g} → {new:g}")
+
+
+@cli.command()
+@click.argument("call_id")
+@click.option("--json", "as_json", is_flag=True, help="The SPEC §2 object with its review state, as JSON.")
+@db_option
+@mask_option
+@library_errors
+def show(call_id: str, as_json: bool, db_url: str | None, no_mask: bool) -> None:
+    """The call's current result (final score) with verdicts, missed findings and score versions.
+
+    \b
+    Example:
+        qc show 20261103-0915-1024-0001 --json
+    """
+    import json
+
+    from qc.review.desk import ReviewDesk
+    from qc.text.mask import mask_text
+
+    shown = ReviewDesk(_store(db_url), None).show(call_id)  # type: ignore[arg-type]
+    if not no_mask:
+        for h in shown["hits"]:
+            h["text"], h["context"] = mask_text(h["text"] or ""), mask_text(h["context"] or "")
+    if as_json:
+        click.echo(json.dumps(shown, ensure_ascii=False))
+        return
+    click.echo(
+        f"{shown['call_id']}  agent {shown['agent_id']}  score {shown['score']:g}{'  VETO' if shown['veto'] else ''}"
+    )
+    judged = shown["review"]["verdicts"]
+    for h in shown["hits"]:
+        v = judged.get(h["hit_id"])
+        mark = "" if v is None else f"  [{'真命中' if v['verdict'] else '误命中'} by {v['by']}]"
+        click.echo(f"  {h['hit_id']}  {h['status']}  -{h['deduction']:g}  {h['name']}  {h['text']}{mark}")
+    for m in shown["review"]["manual"]:
+        click.echo(f"  漏检 {m['rule_id']} utterance {m['utterance']}  {m['comment']}  by {m['by']}")
+    for v in shown["review"]["versions"]:
+        click.echo(f"  version {v['n']}: {v['score']:g} ({v['cause']}{', ' + v['by'] if v['by'] else ''}, {v['at']})")
+
+
+@cli.group()
+def month() -> None:
+    """Month-end: lock a month's results."""
+
+
+@month.command("lock")
+@click.argument("month_name", metavar="YYYY-MM", callback=lambda _c, _p, v: _month(v))
+@by_option
+@db_option
+@library_errors
+def month_lock(month_name: str, by: str, db_url: str | None) -> None:
+    """Freeze a month: no verdict, missed finding or appeal changes its results any more (QA lead, admin).
+
+    \b
+    Example:
+        qc month lock 2026-11 --by qa-lead
+    """
+    from qc.review.desk import ReviewDesk
+
+    ReviewDesk(_store(db_url), None).lock_month(month_name, by)  # type: ignore[arg-type]
+    click.echo(f"{month_name} locked")
+
+
 @lexicon.command("check")
 @lexicons_option
 @click.option(

@@ -255,12 +255,18 @@ def score_inputs(
     guard = DuplicateGuard()
     pending: list[Scored] = []
     categorizing = Inspector(lexicon)  # its categorizer only: rules and model, loaded on the first batch
+    from qc.review.desk import ReviewDesk
 
     def flush() -> None:
         if not pending:
             return
         pending[:] = categorizing.categorize_results(pending)
-        for stored in save_batch(store, pending, lexicon.root, fail):
+        pending[:] = _unlocked(store, pending, fail)
+        saved = save_batch(store, pending, lexicon.root, fail) if pending else []
+        # human work (verdicts, missed findings) is applied again to the calls just re-scored
+        for line in ReviewDesk(store, lexicon).carry_over([t.call_id for t, _ in saved]):
+            log.warning("%s", line)
+        for stored in saved:
             summary.done += 1
             if on_result is not None:
                 on_result(stored[1])
@@ -297,6 +303,28 @@ def score_inputs(
         # leave one worker idle while the other finishes its half
         take(run_in_workers(rtask, recordings, jobs, chunk=1), "transcribing", len(recordings))  # type: ignore[arg-type]
     return summary
+
+
+def _unlocked(store: Store, batch: list[Scored], fail: Callable[[Failure], None]) -> list[Scored]:
+    """The calls whose month is not locked (qc month lock); each other one is a failure: a locked
+    month's results never change."""
+    from sqlalchemy import select
+
+    from qc.store import month_of
+    from qc.store.tables import month_locks
+
+    with store.engine.connect() as conn:
+        locked = {m for (m,) in conn.execute(select(month_locks.c.month))}
+    if not locked:
+        return batch
+    kept = []
+    for item in batch:
+        month = month_of(item[0].started_at)
+        if month in locked:
+            fail(Failure(item[0].source or item[0].call_id, f"{month} is locked (qc month lock); not scored again"))
+        else:
+            kept.append(item)
+    return kept
 
 
 def save_batch(store: Store, batch: list[Scored], lexicon_root: str, fail: Callable[[Failure], None]) -> list[Scored]:

@@ -250,7 +250,8 @@ class Inspector:
         suspected = {i for i, f in enumerate(findings) if f.status == "suspected"}
         keys = [(f.rule.id, f.rule.category) for f in findings]
         items = [card.item_of(f.rule.category, f.rule.item) for f in findings] if card.items else None
-        priced, score, veto = price_findings(keys, card, free=charged_by.keys() | suspected, items=items)
+        free = charged_by.keys() | suspected
+        priced, score, veto = price_findings(keys, card, free=free, items=items, no_veto=suspected)
         norms = _norms_needed(transcript, findings)
         hits = _with_ids(
             _to_hit(f, p.deduction, p.veto, transcript, norms, _free_reason(findings, charged_by.get(i)))

@@ -173,12 +173,16 @@ def price_findings(
     card: Scorecard,
     free: Collection[int] = (),
     items: Sequence[str | None] | None = None,
+    prices: Sequence[float | None] | None = None,
+    no_veto: Collection[int] = (),
 ) -> tuple[list[Priced], float, bool]:
     """Price (rule_id, category) pairs in call order; returns per-finding prices, score, veto.
 
     ``free``: positions of findings listed at no cost (another finding already charged the same
-    utterance for the same category); a veto rule among them still fails the call. ``items``: the
-    考评项 of each finding; an item never loses more than its weight.
+    utterance for the same category); a veto rule among them still fails the call, unless its
+    position is in ``no_veto`` (a suspected or rejected hit: nobody has confirmed it). ``items``: the
+    考评项 of each finding; an item never loses more than its weight. ``prices``: a price per
+    finding that overrides the card's (an inspector's own points for a missed finding), None to keep it.
     """
     spent: dict[str, float] = {}
     item_spent: dict[str, float] = {}
@@ -186,7 +190,8 @@ def price_findings(
     total = 0.0
     vetoed = False
     for position, (rule_id, category) in enumerate(keys):
-        want = 0.0 if position in free else card.price(rule_id, category)
+        own = prices[position] if prices is not None else None
+        want = 0.0 if position in free else own if own is not None else card.price(rule_id, category)
         cap = card.categories[category].cap
         used = spent.get(category, 0.0)
         take = want if cap is None else max(0.0, min(want, cap - used))
@@ -198,7 +203,7 @@ def price_findings(
             item_spent[item] = item_spent.get(item, 0.0) + take
         spent[category] = used + take
         total += take
-        is_veto = rule_id in card.veto_rules
+        is_veto = rule_id in card.veto_rules and position not in no_veto
         vetoed = vetoed or is_veto
         priced.append(Priced(take, is_veto))
     score = card.veto_score if vetoed else card.base - total

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 metadata = MetaData()
 
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -103,6 +103,90 @@ call_categories = Table(
 )
 
 
+# --- human review (issue 11) ----------------------------------------------------------------------
+# Human work is keyed by call_id and hit_id, never by a foreign key to calls: re-scoring a call
+# replaces its calls/results/hits rows, and a verdict must outlive that (it carries over to the same
+# hit, or stays in the history when the hit is gone).
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),  # admin | qa_lead | inspector | team_lead | agent
+    Column("agent_id", String(64)),  # an agent's own 工号
+    Column("team", Text),
+    Column("password_hash", Text),  # argon2
+    Column("created_at", String(40), nullable=False),
+)
+
+verdicts = Table(
+    "verdicts",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("hit_id", String(160), primary_key=True),
+    Column("verdict", Boolean, nullable=False),  # true: the hit is right (真命中); false: a false hit (误命中)
+    Column("reason", String(16)),  # asr | rule | context | other
+    Column("comment", Text),
+    Column("by_user", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    # what the hit was when judged, so a verdict whose hit disappears after a re-score can be reported,
+    # and the machine's own status (confirmed or suspected), which the stored hit loses once judged
+    Column("machine_status", String(16), nullable=False),
+    Column("rule_id", String(64), nullable=False),
+    Column("utterance", Integer),
+    Column("text", Text),
+)
+
+manual_findings = Table(
+    "manual_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("rule_id", String(64), nullable=False),
+    Column("utterance", Integer),
+    Column("points", Float),  # None: the rule's price in the scorecard
+    Column("comment", Text, nullable=False),
+    Column("by_user", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+score_versions = Table(
+    "score_versions",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("n", Integer, primary_key=True),
+    Column("score", Float, nullable=False),
+    Column("veto", Boolean, nullable=False),
+    Column("cause", String(16), nullable=False),  # auto | review | appeal | rule change
+    Column("ruleset", String(32)),
+    Column("by_user", String(64)),
+    Column("at", String(40), nullable=False),
+)
+
+# Append-only: each row's hash covers its content and the previous row's hash, so editing or
+# deleting a row breaks the chain from there on (qc.review.audit.verify).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+month_locks = Table(
+    "month_locks",
+    metadata,
+    Column("month", String(7), primary_key=True),
+    Column("by_user", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+
 # Statements that take a database from version N-1 to N (the key), run in one transaction.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (  # SPEC §2, second round: every hit has a stable id, a status and a confidence
@@ -119,4 +203,5 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (  # issue 10: the 考评项 subtotals of each result (the call_categories table is new: create_all makes it)
         "ALTER TABLE results ADD COLUMN item_scores JSON",
     ),
+    5: (),  # issue 11: users, verdicts, manual findings, score versions, audit log, month locks (new tables)
 }

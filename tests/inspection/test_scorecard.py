@@ -117,3 +117,15 @@ def test_real_calls_score_in_range(inspector, lexicon, sentences):
     result = inspector.score(call(*[("agent", s) for s in sentences]))
     assert lexicon.scorecard.floor <= result.score <= lexicon.scorecard.base
     assert {h.category for h in result.hits} <= set(CATEGORIES)
+
+
+@pytest.mark.issue(11)
+def test_an_unconfirmed_veto_hit_does_not_fail_the_call(lexicon):
+    """A BAN-010 that is only suspected (heard by sound) or rejected by a reviewer costs nothing and
+    vetoes nothing; a confirmed one still fails the call."""
+    card = lexicon.scorecard
+    keys = [("BAN-010", "banned")]
+    _, score, veto = price_findings(keys, card, free={0}, no_veto={0})
+    assert not veto and score == card.base
+    _, score, veto = price_findings(keys, card)
+    assert veto and score == card.veto_score

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import pytest
@@ -13,28 +12,6 @@ from qc.formats import read_transcript
 from qc.store import Store
 from qc.store.tables import SCHEMA_VERSION
 from tests.conftest import SAMPLES
-
-PG_URL = os.environ.get("QC_TEST_POSTGRES_URL")
-
-
-def _sqlite(tmp_path):
-    return f"sqlite:///{tmp_path / 'qc.db'}"
-
-
-def _postgres(_tmp_path):
-    if not PG_URL:
-        pytest.skip("QC_TEST_POSTGRES_URL not set (CI starts PostgreSQL and sets it)")
-    store = Store(PG_URL)
-    with store.engine.begin() as conn:
-        for table in ("hits", "results", "calls", "agents", "rulesets", "qc_meta"):
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
-    store.close()
-    return PG_URL
-
-
-@pytest.fixture(params=[_sqlite, pytest.param(_postgres, marks=pytest.mark.postgres)], ids=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    return request.param(tmp_path)
 
 
 def _scored(inspector):
@@ -84,7 +61,7 @@ def test_failed_transaction_keeps_earlier_commits(db_url, inspector):
 
 
 def test_newer_schema_version_is_refused(tmp_path):
-    url = _sqlite(tmp_path)
+    url = f"sqlite:///{tmp_path / 'qc.db'}"
     Store(url).close()
     store = Store(url)
     with store.engine.begin() as conn:
