@@ -22,8 +22,8 @@ from qc.review import audit
 from qc.review.final import Final, final_score
 from qc.review.users import LEADS, REVIEWERS, ReviewError, User, hash_password, load_user, new_user, require_role
 from qc.store import Store
+from qc.store.db import call_and_result
 from qc.store.tables import (
-    calls,
     hits,
     manual_findings,
     month_locks,
@@ -245,15 +245,7 @@ class ReviewDesk:
 
     def _call(self, conn: Connection, call_id: str, writing: bool = True) -> dict[str, Any]:
         """The stored call and its result; for a change, refused when its month is locked."""
-        row = (
-            conn.execute(
-                select(calls, results)
-                .join(results, results.c.call_id == calls.c.call_id)
-                .where(calls.c.call_id == call_id)
-            )
-            .mappings()
-            .first()
-        )
+        row = conn.execute(call_and_result(call_id)).mappings().first()
         if row is None:
             raise ReviewError(f"unknown call {call_id!r} (no scored call with that id in {self.store.display()})")
         if writing:

@@ -72,6 +72,11 @@ def _hit_row(call_id: str, seq: int, h: Hit) -> dict[str, Any]:
     return {"call_id": call_id, "seq": seq, **{f: getattr(h, f) for f in _HIT_FIELDS}}
 
 
+def call_and_result(call_id: str) -> Any:
+    """SELECT one stored call joined with its result (every column of both)."""
+    return select(calls, results).join(results, results.c.call_id == calls.c.call_id).where(calls.c.call_id == call_id)
+
+
 def month_of(started_at: str | None) -> str | None:
     """'2026-11-03T09:15:00+08:00' → '2026-11' (None when absent or not a date)."""
     if not started_at or len(started_at) < 7:
@@ -263,15 +268,7 @@ class Store:
     def load_result_rows(self, call_id: str) -> dict[str, Any] | None:
         """One stored call with its result and hits (for tests and exports)."""
         with self.engine.connect() as conn:
-            row = (
-                conn.execute(
-                    select(calls, results)
-                    .join(results, results.c.call_id == calls.c.call_id)
-                    .where(calls.c.call_id == call_id)
-                )
-                .mappings()
-                .first()
-            )
+            row = conn.execute(call_and_result(call_id)).mappings().first()
             if row is None:
                 return None
             hit_rows = conn.execute(select(hits).where(hits.c.call_id == call_id).order_by(hits.c.seq)).mappings()
