@@ -666,6 +666,47 @@ def show(call_id: str, as_json: bool, db_url: str | None, no_mask: bool) -> None
 
 
 @cli.group()
+def rules() -> None:
+    """What reviewers' verdicts say about the rules."""
+
+
+@rules.command("precision")
+@click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per rule instead of a table.")
+@db_option
+@library_errors
+def rules_precision(month: str | None, as_json: bool, db_url: str | None) -> None:
+    """Per rule: hits reviewed, judged true, judged false, precision with a 95 % Wilson interval, and
+    why the false ones were false — lowest precision first.
+
+    \b
+    Example:
+        qc rules precision --month 2026-11
+    """
+    import json
+    from dataclasses import asdict
+
+    from qc.review.precision import rule_precision
+
+    with _store(db_url).engine.connect() as conn:
+        rows = rule_precision(conn, month)
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(asdict(r), ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no verdicts yet" + (f" for {month}" if month else ""))
+        return
+    click.echo(f"{'rule':<12}{'reviewed':>9}{'true':>6}{'false':>6}  precision (95 % interval)  false because")
+    for r in rows:
+        why = ", ".join(f"{k} {v}" for k, v in sorted(r.reasons.items(), key=lambda kv: -kv[1]))
+        click.echo(
+            f"{r.rule_id:<12}{r.reviewed:>9}{r.confirmed:>6}{r.false:>6}  {r.precision:6.1%} ({r.low:.2f}–{r.high:.2f})"
+            f"       {why}"
+        )
+
+
+@cli.group()
 def month() -> None:
     """Month-end: lock a month's results."""
 

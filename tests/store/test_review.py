@@ -174,3 +174,24 @@ def test_a_locked_month_is_not_scored_again(scored):
     result = _run("score", str(SAMPLES), "--db", scored)
     assert result.exit_code == 1 and "2026-11 is locked (qc month lock); not scored again" in result.stderr
     assert _show(scored, BAD)["score"] == before["score"]
+
+
+def test_rule_precision_from_verdicts(scored):
+    from qc.review.precision import wilson
+
+    hits = [h for h in _show(scored, BAD)["hits"] if h["status"] == "confirmed" and h["deduction"] > 0][:2]
+    assert len(hits) == 2
+    for h, verdict in zip(hits, ("false", "true"), strict=True):
+        args = ("review", "hit", BAD, h["hit_id"], "--verdict", verdict, "--reason", "context", "--by", "wang")
+        assert _run(*args, "--db", scored).exit_code == 0
+    result = _run("rules", "precision", "--month", "2026-11", "--json", "--db", scored)
+    assert result.exit_code == 0, result.stderr
+    rows = {r["rule_id"]: r for r in map(json.loads, result.stdout.splitlines())}
+    judged = {h["rule_id"] for h in hits}
+    assert set(rows) == judged
+    assert sum(r["reviewed"] for r in rows.values()) == 2 and sum(r["false"] for r in rows.values()) == 1
+    wrong = next(r for r in rows.values() if r["false"])
+    assert wrong["reasons"] == {"context": 1} and wrong["precision"] < 1
+    assert wilson(3, 3)[0] == pytest.approx(0.4385, abs=1e-4)  # three of three is not "certainly right"
+    empty = _run("rules", "precision", "--month", "2026-10", "--db", scored)
+    assert empty.exit_code == 0 and "no verdicts yet for 2026-10" in empty.stdout
