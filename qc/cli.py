@@ -549,7 +549,7 @@ def user_add(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    ReviewDesk(_store(db_url), None).add_user(name, role, password, agent_id, team)  # type: ignore[arg-type]
+    ReviewDesk(_store(db_url)).add_user(name, role, password, agent_id, team)
     click.echo(f"user {name} ({role}) added")
 
 
@@ -644,7 +644,7 @@ def show(call_id: str, as_json: bool, db_url: str | None, no_mask: bool) -> None
     from qc.review.desk import ReviewDesk
     from qc.text.mask import mask_text
 
-    shown = ReviewDesk(_store(db_url), None).show(call_id)  # type: ignore[arg-type]
+    shown = ReviewDesk(_store(db_url)).show(call_id)
     if not no_mask:
         for h in shown["hits"]:
             h["text"], h["context"] = mask_text(h["text"] or ""), mask_text(h["context"] or "")
@@ -725,7 +725,7 @@ def month_lock(month_name: str, by: str, db_url: str | None) -> None:
     """
     from qc.review.desk import ReviewDesk
 
-    ReviewDesk(_store(db_url), None).lock_month(month_name, by)  # type: ignore[arg-type]
+    ReviewDesk(_store(db_url)).lock_month(month_name, by)
     click.echo(f"{month_name} locked")
 
 

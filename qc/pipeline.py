@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from qc.classify.categories import CallCategorizer
 from qc.errors import Failure, InputError, OutputError, StoreError
 from qc.files import describe_os_error
 from qc.formats import read_transcript
-from qc.inspection.engine import Inspector
+from qc.inspection.engine import Inspector, call_categorizer, with_categories
 from qc.inspection.lexicon import Lexicon
 from qc.inspection.rules import ScriptRule
 from qc.schema import CallResult, Transcript
@@ -187,7 +188,7 @@ def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -
 def _setup_scoring(lexicon: Lexicon) -> Inspector:
     # The validated lexicon itself travels to the workers: never read again from disk, where it
     # may have been edited since the run started. Call categories are found in the main process,
-    # a batch at a time (Inspector.categorize_results).
+    # a batch at a time (with_categories).
     return Inspector(lexicon, categorize=False)
 
 
@@ -254,17 +255,23 @@ def score_inputs(
     fail = summary.fail
     guard = DuplicateGuard()
     pending: list[Scored] = []
-    categorizing = Inspector(lexicon)  # its categorizer only: rules and model, loaded on the first batch
     from qc.review.desk import ReviewDesk
+
+    categorizer: CallCategorizer | None = None  # built on the first batch (the classifier takes a second)
+    categorizer_built = False
+    desk = ReviewDesk(store, lexicon)
 
     def flush() -> None:
         if not pending:
             return
-        pending[:] = categorizing.categorize_results(pending)
+        nonlocal categorizer, categorizer_built
+        if not categorizer_built:
+            categorizer, categorizer_built = call_categorizer(lexicon, lexicon.settings.learned_layer), True
+        pending[:] = with_categories(categorizer, pending)
         pending[:] = _unlocked(store, pending, fail)
         saved = save_batch(store, pending, lexicon.root, fail) if pending else []
         # human work (verdicts, missed findings) is applied again to the calls just re-scored
-        for line in ReviewDesk(store, lexicon).carry_over([t.call_id for t, _ in saved]):
+        for line in desk.carry_over([t.call_id for t, _ in saved]):
             log.warning("%s", line)
         for stored in saved:
             summary.done += 1

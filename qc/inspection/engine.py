@@ -109,23 +109,15 @@ class Inspector:
     def categorizer(self) -> CallCategorizer | None:
         """The call categorizer for the profile's domains, built on first use (the classifier takes
         a second to load; a lexicon without categories.yaml has none)."""
-        if self._categorizer is None and self.lexicon.categories is not None:
-            from qc.classify.categories import CallCategorizer, default_model_path
-
-            domains = self.lexicon.profile.domains if self.lexicon.profile is not None else ()
-            model = default_model_path() if self.learned else None
-            self._categorizer = CallCategorizer.from_lexicon(self.lexicon.categories, model, domains)
+        if self._categorizer is None:
+            self._categorizer = call_categorizer(self.lexicon, self.learned)
         return self._categorizer
 
     def categorize_results(
         self, scored: Sequence[tuple[Transcript, CallResult]]
     ) -> list[tuple[Transcript, CallResult]]:
         """The results with their call categories, found for the whole batch at once (one model call)."""
-        categorizer = self.categorizer()
-        if categorizer is None or not scored:
-            return list(scored)
-        found = categorizer.categorize_many([_customer_words(t) for t, _ in scored])
-        return [(t, replace(r, categories=c)) for (t, r), c in zip(scored, found, strict=True)]
+        return with_categories(self.categorizer(), scored)
 
     def sound_matcher(self) -> SoundMatcher | None:
         """The rules' runs for matching by sound, compiled on first use (None: no rule uses it)."""
@@ -277,6 +269,27 @@ class Inspector:
             # the customer's words as the rules already normalised them (process rules read them too)
             categories=categorizer.categorize_normalized([view.joined_of("customer").norm])[0] if categorizer else (),
         )
+
+
+def call_categorizer(lexicon: Lexicon, learned: bool) -> CallCategorizer | None:
+    """The lexicon's call categorizer for its profile's domains, with the shipped classifier unless
+    ``learned`` is off; None when the lexicon has no categories.yaml."""
+    if lexicon.categories is None:
+        return None
+    from qc.classify.categories import CallCategorizer, default_model_path
+
+    domains = lexicon.profile.domains if lexicon.profile is not None else ()
+    return CallCategorizer.from_lexicon(lexicon.categories, default_model_path() if learned else None, domains)
+
+
+def with_categories(
+    categorizer: CallCategorizer | None, scored: Sequence[tuple[Transcript, CallResult]]
+) -> list[tuple[Transcript, CallResult]]:
+    """The results with their call categories, found for the whole batch with one model call."""
+    if categorizer is None or not scored:
+        return list(scored)
+    found = categorizer.categorize_many([_customer_words(t) for t, _ in scored])
+    return [(t, replace(r, categories=c)) for (t, r), c in zip(scored, found, strict=True)]
 
 
 def _customer_words(transcript: Transcript) -> list[str]:

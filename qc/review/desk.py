@@ -41,11 +41,18 @@ def _now() -> str:
 
 
 class ReviewDesk:
-    """Review actions on one database, priced with one lexicon's scorecard."""
+    """Review actions on one database, priced with one lexicon's scorecard (``lexicon`` None: the
+    actions that price nothing — users, month locks, showing a call)."""
 
-    def __init__(self, store: Store, lexicon: Lexicon) -> None:
+    def __init__(self, store: Store, lexicon: Lexicon | None = None) -> None:
         self.store = store
-        self.lexicon = lexicon
+        self._lexicon = lexicon
+
+    @property
+    def lexicon(self) -> Lexicon:
+        if self._lexicon is None:
+            raise ReviewError("this action re-prices calls and needs the lexicon")  # a caller's mistake
+        return self._lexicon
 
     # --- users -------------------------------------------------------------------------------
 
