@@ -596,7 +596,8 @@ def review_hit(
 
 @review.command("add")
 @click.argument("call_id")
-@click.option("--rule", "rule_id", required=True, help="The rule the agent broke (e.g. NS-007).")
+@click.option("--rule", "rule_id", default=None, help="The rule the agent broke (e.g. NS-007).")
+@click.option("--item", default=None, help="Or: a 考评项 scored by hand (e.g. 服务态度; needs --points).")
 @click.option("--utterance", type=click.IntRange(min=0), default=None, help="Which utterance (0-based).")
 @click.option("--points", type=click.FloatRange(min=0), default=None, help="Points to deduct (default: the rule's).")
 @click.option("--comment", required=True)
@@ -607,7 +608,8 @@ def review_hit(
 @library_errors
 def review_add(
     call_id: str,
-    rule_id: str,
+    rule_id: str | None,
+    item: str | None,
     utterance: int | None,
     points: float | None,
     comment: str,
@@ -621,9 +623,122 @@ def review_add(
     \b
     Example:
         qc review add 20261103-0915-1024-0001 --rule NS-007 --utterance 5 --comment "推诿，识别漏了" --by wangfang
+        qc review add 20261103-0915-1024-0001 --item 语气语调 --points 3 --comment "语气生硬" --by wangfang
     """
-    old, new = _desk(db_url, lexicon_dir, profile).add_finding(call_id, rule_id, by, comment, utterance, points)
-    click.echo(f"{call_id}: {rule_id} added; score {old:g} → {new:g}")
+    desk = _desk(db_url, lexicon_dir, profile)
+    old, new = desk.add_finding(call_id, rule_id, by, comment, utterance, points, item)
+    click.echo(f"{call_id}: {rule_id or item} added; score {old:g} → {new:g}")
+
+
+@cli.group()
+def appeal() -> None:
+    """Agents' appeals (申诉): open one on a hit or a call; the team lead forwards or rejects, the QA lead decides."""
+
+
+@appeal.command("open")
+@click.argument("call_id")
+@click.option("--hit", "hit_id", default=None, help="The hit appealed (as in `qc show`); without it, the whole call.")
+@click.option("--reason", required=True, help="Why the evaluation is wrong.")
+@click.option("--points", type=float, default=None, help="Points asked back (a call appeal).")
+@by_option
+@db_option
+@library_errors
+def appeal_open(
+    call_id: str, hit_id: str | None, reason: str, points: float | None, by: str, db_url: str | None
+) -> None:
+    """Open an appeal (the call's agent, their team lead, or a QA lead), within QC_APPEAL_DAYS (7) of scoring.
+
+    \b
+    Example:
+        qc appeal open 20261103-0915-1024-0001 --hit 'NS-011@4:0-2' --reason "客户先挂断，不是我推诿" --by agent1024
+    """
+    from qc.review.desk import ReviewDesk
+
+    appeal_id = ReviewDesk(_store(db_url)).open_appeal(call_id, by, reason, hit_id, points)
+    click.echo(f"appeal #{appeal_id} opened on {call_id}{' ' + hit_id if hit_id else ''}")
+
+
+@appeal.command("decide")
+@click.argument("appeal_id", type=int)
+@click.option("--forward", "decision", flag_value="forward", help="Team lead: pass it to the QA lead.")
+@click.option("--accept", "decision", flag_value="accept", help="The agent is right (a hit: a false hit).")
+@click.option("--partial", "decision", flag_value="partial", help="Partly right: give --points back.")
+@click.option("--reject", "decision", flag_value="reject", help="The evaluation stands.")
+@click.option("--points", type=float, default=None, help="Points given back (partial, or a call appeal).")
+@click.option("--comment", required=True, help="The grounds of the decision.")
+@by_option
+@db_option
+@lexicons_option
+@profile_option
+@library_errors
+def appeal_decide(
+    appeal_id: int,
+    decision: str | None,
+    points: float | None,
+    comment: str,
+    by: str,
+    db_url: str | None,
+    lexicon_dir: Path | None,
+    profile: str | None,
+) -> None:
+    """Decide an appeal; the call is re-priced (in a locked month: an adjustment in the next open month).
+
+    \b
+    Example:
+        qc appeal decide 3 --accept --comment "录音核实，客户先挂断" --by qalead
+    """
+    if decision is None:
+        raise click.UsageError("give one of --forward, --accept, --partial, --reject")
+    done = _desk(db_url, lexicon_dir, profile).decide_appeal(appeal_id, by, decision, comment, points)
+    said = f"appeal #{appeal_id}: {done['state']}" + (" (with the QA lead)" if done["level"] == 2 else "")
+    if "score" in done:
+        said += f"; score {done['score'][0]:g} → {done['score'][1]:g}"
+    if "adjustment" in done:
+        adj = done["adjustment"]
+        said += f"; month locked: {adj['points']:+g} as an adjustment in {adj['month']}"
+    click.echo(said)
+
+
+@appeal.command("withdraw")
+@click.argument("appeal_id", type=int)
+@by_option
+@db_option
+@library_errors
+def appeal_withdraw(appeal_id: int, by: str, db_url: str | None) -> None:
+    """Take an open appeal back (who opened it)."""
+    from qc.review.desk import ReviewDesk
+
+    ReviewDesk(_store(db_url)).withdraw_appeal(appeal_id, by)
+    click.echo(f"appeal #{appeal_id}: withdrawn")
+
+
+@appeal.command("list")
+@click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@click.option(
+    "--state", type=click.Choice(["submitted", "accepted", "partial", "rejected", "withdrawn", "expired"]), default=None
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per appeal.")
+@db_option
+@library_errors
+def appeal_list(month: str | None, agent: str | None, state: str | None, as_json: bool, db_url: str | None) -> None:
+    """Appeals, oldest first (an open one past its deadline shows as expired)."""
+    import json
+
+    from qc.review.desk import ReviewDesk
+
+    rows = ReviewDesk(_store(db_url)).list_appeals(agent_id=agent, month=month, state=state)
+    for a in rows:
+        if as_json:
+            click.echo(json.dumps(a, ensure_ascii=False))
+            continue
+        level = "QA lead" if a["level"] == 2 else "team lead"
+        click.echo(
+            f"#{a['id']}  {a['call_id']} {a['hit_id'] or '(call)'}  {a['state']} ({level})  by {a['opened_by']} "
+            f"{a['opened_at']}  due {a['deadline']}  {a['reason']}"
+        )
+    if not rows and not as_json:
+        click.echo("no appeals")
 
 
 @cli.command()

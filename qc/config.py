@@ -10,6 +10,8 @@ another see the same database:
 | ``QC_LEXICONS``    | the lexicons bundled with qc (``lexicons/`` of a source checkout) |
 | ``QC_CACHE``       | the user cache folder (``~/.cache/qc``): joined model, transcripts |
 | ``QC_WHISPER_MODEL`` | the Whisper base model from the installed packages             |
+| ``QC_APPEAL_DAYS`` | 7: the appeal window and how long an appeal waits for a decision  |
+| ``QC_SECRET``      | the console's session-signing key (else one kept in ``$QC_HOME/console-secret``) |
 
 Every function reads the environment when called (never at import), so tests and long-running
 processes see a change.
@@ -69,7 +71,29 @@ def cache_dir() -> Path:
     return Path(env).expanduser() if env else platformdirs.user_cache_path("qc")
 
 
+def console_secret() -> str | None:
+    """$QC_SECRET: the key that signs the console's session cookies (None: ``qc serve`` keeps a random
+    one in a file under ``home_dir()``). Every process of one console must share it."""
+    env = os.environ.get("QC_SECRET")
+    return env if env and env.strip() else None
+
+
 def whisper_model_override() -> Path | None:
     """$QC_WHISPER_MODEL: a faster-whisper model folder to use instead of the packaged one."""
     env = os.environ.get("QC_WHISPER_MODEL")
     return Path(env).expanduser() if env else None
+
+
+def appeal_days() -> int:
+    """$QC_APPEAL_DAYS, else 7: how long an agent may appeal a scored call (申诉期), and how long an
+    open appeal may wait for its decision before it expires."""
+    env = os.environ.get("QC_APPEAL_DAYS")
+    if env is None or not env.strip():
+        return 7
+    try:
+        days = int(env)
+    except ValueError:
+        raise ValueError(f"QC_APPEAL_DAYS must be a whole number of days, got {env!r}") from None
+    if days < 1:
+        raise ValueError(f"QC_APPEAL_DAYS must be 1 or more, got {days}")
+    return days

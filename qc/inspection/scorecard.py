@@ -192,7 +192,8 @@ def price_findings(
     for position, (rule_id, category) in enumerate(keys):
         own = prices[position] if prices is not None else None
         want = 0.0 if position in free else own if own is not None else card.price(rule_id, category)
-        cap = card.categories[category].cap
+        # a 考评项 scored by hand has no category of its own (qc.review.final): no category cap
+        cap = card.categories[category].cap if category in card.categories else None
         used = spent.get(category, 0.0)
         take = want if cap is None else max(0.0, min(want, cap - used))
         item = items[position] if items is not None else None

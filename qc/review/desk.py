@@ -10,7 +10,8 @@ is the machine's, and each verdict records the hit's machine status.
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,11 +20,13 @@ from sqlalchemy.engine import Connection
 
 from qc.inspection.lexicon import Lexicon
 from qc.review import audit
+from qc.review.appeals import AppealActions, appeal_dict
 from qc.review.final import Final, final_score
 from qc.review.users import LEADS, REVIEWERS, ReviewError, User, hash_password, load_user, new_user, require_role
 from qc.store import Store
 from qc.store.db import call_and_result
 from qc.store.tables import (
+    appeals,
     hits,
     manual_findings,
     month_locks,
@@ -36,11 +39,24 @@ from qc.store.tables import (
 REASONS = ("asr", "rule", "context", "other")
 
 
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return now_utc().isoformat(timespec="seconds")
 
 
-class ReviewDesk:
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A call priced under its review state (verdicts by hit_id, manual findings, points given back)."""
+
+    current: Mapping[str, Any]  # the stored results row
+    verdicts: Mapping[str, Mapping[str, Any]]
+    final: Final
+
+
+class ReviewDesk(AppealActions):
     """Review actions on one database, priced with one lexicon's scorecard (``lexicon`` None: the
     actions that price nothing — users, month locks, showing a call)."""
 
@@ -130,17 +146,32 @@ class ReviewDesk:
     def add_finding(
         self,
         call_id: str,
-        rule_id: str,
+        rule_id: str | None,
         by: str,
         comment: str,
         utterance: int | None = None,
         points: float | None = None,
+        item: str | None = None,
     ) -> tuple[float, float]:
-        """A violation the machine missed (漏检), charged at ``points`` or its rule's price."""
-        try:
-            self.lexicon.rule(rule_id)
-        except KeyError:
-            raise ReviewError(f"unknown rule {rule_id!r} (rule ids are in lexicons/rules and the profile)") from None
+        """A violation the machine missed (漏检), charged at ``points`` or its rule's price; or, with
+        ``item`` and no rule, points taken on a 考评项 by the inspector's judgement (an attitude the
+        words do not show, say) — ``points`` is then required."""
+        if (rule_id is None) == (item is None):
+            raise ReviewError("a missed finding names either a rule (--rule) or a 考评项 (--item)")
+        if item is not None:
+            names = [i.name for i in self.lexicon.scorecard.items]
+            if item not in names:
+                raise ReviewError(f"unknown 考评项 {item!r} (scorecard.yaml has: {', '.join(names) or 'none'})")
+            if points is None or points <= 0:
+                raise ReviewError(f"scoring the 考评项 {item} by hand needs --points (more than 0)")
+            rule_id = f"ITEM:{item}"
+        else:
+            try:
+                self.lexicon.rule(rule_id)
+            except KeyError:
+                raise ReviewError(
+                    f"unknown rule {rule_id!r} (rule ids are in lexicons/rules and the profile)"
+                ) from None
         if not comment or not comment.strip():
             raise ReviewError("a missed finding needs --comment saying what was missed")
         if points is not None and points < 0:
@@ -155,8 +186,8 @@ class ReviewDesk:
             now = _now()
             conn.execute(
                 manual_findings.insert().values(
-                    call_id=call_id, rule_id=rule_id, utterance=utterance, points=points, comment=comment,
-                    by_user=by, at=now,
+                    call_id=call_id, rule_id=rule_id, item=item, utterance=utterance, points=points,
+                    comment=comment, by_user=by, at=now,
                 )
             )  # fmt: skip
             old, new = self._reprice(conn, call_id, "review", by, now)
@@ -220,6 +251,13 @@ class ReviewDesk:
             versions = conn.execute(
                 select(score_versions).where(score_versions.c.call_id == call_id).order_by(score_versions.c.n)
             ).mappings()
+            moment = now_utc()
+            appealed = [
+                appeal_dict(a, moment)
+                for a in conn.execute(
+                    select(appeals).where(appeals.c.call_id == call_id).order_by(appeals.c.id)
+                ).mappings()
+            ]
             drop = {"call_id", "seq", "id"}
             return {
                 "call_id": row["call_id"], "agent_id": row["agent_id"], "agent_name": row["agent_name"],
@@ -235,7 +273,7 @@ class ReviewDesk:
                         for v in judged
                     },
                     "manual": [
-                        {"rule_id": m["rule_id"], "utterance": m["utterance"], "points": m["points"],
+                        {"rule_id": m["rule_id"], "item": m["item"], "utterance": m["utterance"], "points": m["points"],
                          "comment": m["comment"], "by": m["by_user"], "at": m["at"]}
                         for m in manual
                     ],
@@ -244,7 +282,7 @@ class ReviewDesk:
                          "ruleset": v["ruleset"], "by": v["by_user"], "at": v["at"]}
                         for v in versions
                     ],
-                    "appeals": [],
+                    "appeals": appealed,
                 },
             }  # fmt: skip
 
@@ -262,14 +300,16 @@ class ReviewDesk:
                 raise ReviewError(f"{row['month']} was locked by {who}: its results stay as they are")
         return dict(row)
 
-    def _reprice(self, conn: Connection, call_id: str, cause: str, by: str, now: str) -> tuple[float, float]:
-        """Re-price the call under all its verdicts and missed findings; store the final state and a
-        new score version (the machine's score becomes version 1 the first time)."""
+    def _priced(self, conn: Connection, call_id: str, judged: Mapping[str, Mapping[str, Any]] | None = None) -> Priced:
+        """The call priced under its stored verdicts (or ``judged`` instead), manual findings and the
+        points its decided appeals gave back (a call appeal, or a partial one: an accepted hit
+        appeal is a false verdict already)."""
         current = conn.execute(select(results).where(results.c.call_id == call_id)).mappings().one()
         hit_rows = conn.execute(select(hits).where(hits.c.call_id == call_id).order_by(hits.c.seq)).mappings().all()
-        judged = {
-            v["hit_id"]: v for v in conn.execute(select(verdicts).where(verdicts.c.call_id == call_id)).mappings()
-        }
+        if judged is None:
+            judged = {
+                v["hit_id"]: v for v in conn.execute(select(verdicts).where(verdicts.c.call_id == call_id)).mappings()
+            }
         manual = (
             conn.execute(
                 select(manual_findings).where(manual_findings.c.call_id == call_id).order_by(manual_findings.c.id)
@@ -277,7 +317,20 @@ class ReviewDesk:
             .mappings()
             .all()
         )
-        final: Final = final_score(hit_rows, judged, manual, self.lexicon)
+        given_back = conn.execute(
+            select(func.coalesce(func.sum(appeals.c.points), 0.0)).where(
+                appeals.c.call_id == call_id,
+                (appeals.c.state == "partial") | ((appeals.c.state == "accepted") & appeals.c.hit_id.is_(None)),
+            )
+        ).scalar()
+        final = final_score(hit_rows, judged, manual, self.lexicon, float(given_back or 0.0))
+        return Priced(current, judged, final)
+
+    def _reprice(self, conn: Connection, call_id: str, cause: str, by: str, now: str) -> tuple[float, float]:
+        """Re-price the call under its review state; store the final state and a new score version
+        (the machine's score becomes version 1 the first time)."""
+        priced = self._priced(conn, call_id)
+        current, final = priced.current, priced.final
         for hit_id, h in final.hits.items():
             conn.execute(
                 update(hits)

@@ -75,3 +75,16 @@ def load_user(conn: Connection, name: str) -> User:
 def require_role(user: User, allowed: frozenset[str], action: str) -> None:
     if user.role not in allowed:
         raise ReviewError(f"user {user.name!r} is {user.role}; {action} needs one of: {', '.join(sorted(allowed))}")
+
+
+def team_of(conn: Connection, agent_id: str) -> str | None:
+    """An agent's team (班组): the agents table's, else the team of the agent user with that 工号."""
+    from qc.store.tables import agents
+
+    team = conn.execute(select(agents.c.team).where(agents.c.agent_id == agent_id)).scalar()
+    if team:
+        return str(team)
+    team = conn.execute(
+        select(users.c.team).where(users.c.role == "agent", users.c.agent_id == agent_id, users.c.team.is_not(None))
+    ).scalar()
+    return str(team) if team else None

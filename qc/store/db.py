@@ -6,6 +6,7 @@ half-stored; a batch commits as it goes, so a killed batch keeps every committed
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -150,6 +151,18 @@ def _sqlite_folder(url: str, explicit: bool) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
+
+
+def _column_there(conn: Connection, statement: str) -> bool:
+    """An ADD COLUMN whose column exists already: its table was created by this qc's create_all
+    (a table new since the database's version), so the step has nothing to add."""
+    m = _ADD_COLUMN.match(statement)
+    if m is None:
+        return False
+    return m.group(2) in {c["name"] for c in inspect(conn).get_columns(m.group(1))}
+
+
 class Store:
     """Open (and create or check) the results database."""
 
@@ -201,7 +214,8 @@ class Store:
         """Bring an older database up to SCHEMA_VERSION, step by step, inside the open transaction."""
         for step in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[step]:
-                conn.exec_driver_sql(statement)
+                if not _column_there(conn, statement):
+                    conn.exec_driver_sql(statement)
         conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
     @contextmanager

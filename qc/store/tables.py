@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 metadata = MetaData()
 
 meta = Table("qc_meta", metadata, Column("key", String(64), primary_key=True), Column("value", Text, nullable=False))
@@ -145,6 +145,7 @@ manual_findings = Table(
     Column("rule_id", String(64), nullable=False),
     Column("utterance", Integer),
     Column("points", Float),  # None: the rule's price in the scorecard
+    Column("item", Text),  # a 考评项 scored by hand without a rule (rule_id is then "ITEM:<name>")
     Column("comment", Text, nullable=False),
     Column("by_user", String(64), nullable=False),
     Column("at", String(40), nullable=False),
@@ -187,6 +188,67 @@ month_locks = Table(
 )
 
 
+# An agent's appeal (申诉) against one hit or a whole call: the team lead looks first (level 1) and
+# either rejects it or passes it on; the QA lead decides (level 2). A QA lead may decide at level 1.
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False, index=True),
+    Column("hit_id", String(160)),  # None: the whole call
+    Column("agent_id", String(64), nullable=False),
+    Column("month", String(7)),
+    Column("reason", Text, nullable=False),
+    Column("proposed_points", Float),  # points the agent asks back
+    # submitted | accepted | partial | rejected | withdrawn | expired
+    Column("state", String(16), nullable=False),
+    Column("level", Integer, nullable=False),  # 1 team lead, 2 QA lead
+    Column("opened_by", String(64), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+    Column("deadline", String(40), nullable=False),  # undecided by then: expired
+    Column("forwarded_by", String(64)),
+    Column("forwarded_at", String(40)),
+    Column("forward_comment", Text),
+    Column("decided_by", String(64)),
+    Column("decided_at", String(40)),
+    Column("decision_comment", Text),
+    Column("points", Float),  # points given back by the decision
+    Index("ix_appeals_month_agent", "month", "agent_id"),
+)
+
+# A change decided after its month was locked: the locked sheet stays as it was, and the points
+# land in the first month not locked when it was decided, shown there as an adjustment (调整).
+adjustments = Table(
+    "adjustments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", String(128), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("call_month", String(7), nullable=False),  # the locked month the call belongs to
+    Column("month", String(7), nullable=False, index=True),  # the month whose sheet shows it
+    Column("points", Float, nullable=False),  # + given back, - taken
+    Column("cause", String(16), nullable=False),  # appeal | review
+    Column("appeal_id", Integer),
+    Column("comment", Text),
+    Column("by_user", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+# The review queue: which inspector listens to which call (qc sample --assign, the console's queue).
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("call_id", String(128), primary_key=True),
+    Column("month", String(7), index=True),
+    Column("inspector", String(64), nullable=False, index=True),
+    Column("reason", String(32)),
+    Column("rank", Integer),  # order in the queue
+    Column("assigned_by", String(64), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("done_at", String(40)),
+)
+
+
 # Statements that take a database from version N-1 to N (the key), run in one transaction.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (  # SPEC §2, second round: every hit has a stable id, a status and a confidence
@@ -204,4 +266,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE results ADD COLUMN item_scores JSON",
     ),
     5: (),  # issue 11: users, verdicts, manual findings, score versions, audit log, month locks (new tables)
+    6: (  # issue 11: appeals, next-month adjustments, the review queue's assignments (new tables)
+        "ALTER TABLE manual_findings ADD COLUMN item TEXT",
+    ),
 }

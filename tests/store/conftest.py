@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from qc.store import Store
+from qc.store.tables import metadata
 
 PG_URL = os.environ.get("QC_TEST_POSTGRES_URL")
 
@@ -21,11 +22,8 @@ def _postgres(_tmp_path):
         pytest.skip("QC_TEST_POSTGRES_URL not set (CI starts PostgreSQL and sets it)")
     store = Store(PG_URL)
     with store.engine.begin() as conn:
-        for table in (
-            "audit_log", "month_locks", "score_versions", "manual_findings", "verdicts", "users", "call_categories",
-            "hits", "results", "calls", "agents", "rulesets", "qc_meta",
-        ):  # fmt: skip
-            conn.execute(text(f"DROP TABLE IF EXISTS {table} CASCADE"))
+        for table in reversed(metadata.sorted_tables):  # every table qc knows, dependants first
+            conn.execute(text(f"DROP TABLE IF EXISTS {table.name} CASCADE"))
     store.close()
     return PG_URL
 

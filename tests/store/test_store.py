@@ -170,3 +170,35 @@ def test_a_database_written_by_the_previous_release_upgrades_in_place(tmp_path):
     report = build_monthly("2026-11", calls, hits, None, pass_mark=60.0)
     assert len(report.summary) == calls["agent_id"].nunique()
     assert not [c for c in report.summary.columns if c.startswith("item:")]
+
+
+@pytest.mark.issue(11)
+def test_a_database_with_review_work_from_the_previous_release_upgrades_in_place(tmp_path, lexicon):
+    """tests/data/db/qc-v5.sqlite was written by qc at schema 5 (main before appeals): the samples
+    scored, two users, a confirmed suspected hit, a false hit and a missed finding. It upgrades in
+    place, keeps the review work, and takes appeals and hand-scored 考评项 afterwards."""
+    import shutil
+
+    from qc.review.desk import ReviewDesk
+    from tests.conftest import DATA
+
+    copy = tmp_path / "qc.sqlite"
+    shutil.copy(DATA / "db" / "qc-v5.sqlite", copy)
+    desk = ReviewDesk(Store(f"sqlite:///{copy}"), lexicon)
+    with desk.store.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM qc_meta WHERE key='schema_version'")).scalar() == str(
+            SCHEMA_VERSION
+        )
+    shown = desk.show("20261103-0915-1024-0001")
+    assert shown["score"] == 78.0  # 100 − a confirmed PRC-013 (2) − a missed BAN-001 (20), as stored at v5
+    assert shown["review"]["verdicts"]["PRC-013@2"]["verdict"] is True
+    assert [(m["rule_id"], m["item"]) for m in shown["review"]["manual"]] == [("BAN-001", None)]
+    assert [v["cause"] for v in shown["review"]["versions"]] == ["auto", "review", "review"]
+    old, new = desk.add_finding("20261103-0915-1024-0001", None, "insp", "语气生硬", points=2, item="语气语调")
+    assert (old, new) == (78.0, 76.0)
+    # the file's scores are from 2026-11-24: appeal within the window as it stood then
+    from datetime import datetime, timedelta
+
+    soon = datetime.fromisoformat(shown["review"]["versions"][0]["at"]) + timedelta(days=1)
+    appeal_id = desk.open_appeal("20261103-0915-1024-0001", "lead", "复核", points=2, now=soon)
+    assert desk.decide_appeal(appeal_id, "lead", "accept", "属实", now=soon)["score"] == [76.0, 78.0]
