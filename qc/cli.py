@@ -366,6 +366,62 @@ def score(
 
 
 @cli.command()
+@click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@click.option("--force", is_flag=True, help="Also calls scored under the current ruleset already.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@click.option("--by", "by", default="qc", show_default=True, metavar="USER", help="Named in the score versions.")
+@db_option
+@lexicons_option
+@profile_option
+@library_errors
+def rescore(
+    month: str | None,
+    agent: str | None,
+    force: bool,
+    jobs: int | None,
+    by: str,
+    db_url: str | None,
+    lexicon_dir: Path | None,
+    profile: str | None,
+) -> None:
+    """Score the stored calls again with the current lexicons; keep every verdict, missed finding and appeal.
+
+    Reads transcripts from the database (no files needed) and writes only the calls whose result
+    changed, each with a score version (cause: rule change). Calls of a locked month are left as
+    they are. A verdict whose hit no longer exists is kept in the history and reported.
+
+    \b
+    Example:
+        qc rescore --month 2026-11
+    """
+    from qc.review.rescore import rescore as rescore_calls
+
+    lexicon = _load(lexicon_dir, profile, checked=True)
+    store = _store(db_url)
+    try:
+
+        def progress(seen: int, total: int) -> None:
+            CONSOLE.progress("rescoring", seen, total)
+
+        done = rescore_calls(store, lexicon, month, agent, jobs, force, by, progress)
+    finally:
+        CONSOLE.close()
+        store.close()
+    for line in done.stale:
+        log.warning("%s", line)
+    for failure in done.failures:
+        CONSOLE.failure(failure)
+    click.echo(
+        f"{done.seen} call(s): {done.scored} scored again, {done.changed} changed, {done.untouched} out of the "
+        f"edit's reach, {done.current} already under ruleset {lexicon.version}, {done.locked} in locked months; "
+        f"{len(done.stale)} verdict(s) without their hit"
+    )
+    if done.failures:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @out_option("Folder for the transcripts (one <call_id>.json per call).", folder=True)
 @asr_options
@@ -842,6 +898,54 @@ def month_lock(month_name: str, by: str, db_url: str | None) -> None:
 
     ReviewDesk(_store(db_url)).lock_month(month_name, by)
     click.echo(f"{month_name} locked")
+
+
+@lexicon.command("diff")
+@click.option("--month", required=True, callback=lambda _c, _p, v: _month(v), metavar="YYYY-MM")
+@out_option("FILE.xlsx or FILE.csv")
+@click.option("--agent", default=None, help="Only this agent (工号).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per core).")
+@db_option
+@lexicons_option
+@profile_option
+@library_errors
+def lexicon_diff(
+    month: str,
+    out_path: Path,
+    agent: str | None,
+    jobs: int | None,
+    db_url: str | None,
+    lexicon_dir: Path | None,
+    profile: str | None,
+) -> None:
+    """What the current (edited) lexicons would change on a month's stored calls — nothing is written.
+
+    Hits gained and lost per rule with examples, and each agent's average before and after (with
+    the verdicts, missed findings and appeals applied, as `qc rescore` would store it).
+
+    \b
+    Example:
+        qc lexicon diff --month 2026-11 --lexicons ./lexicons-edited --out diff-2026-11.xlsx
+    """
+    from qc.review.lexicon_diff import lexicon_diff as replay_edit
+    from qc.review.lexicon_diff import write_diff
+
+    lexicon = _load(lexicon_dir, profile)
+    store = _store(db_url)
+    try:
+        diff = replay_edit(store, lexicon, month, agent, jobs)
+    finally:
+        store.close()
+    for failure in diff.failures:
+        CONSOLE.failure(failure)
+    written = write_diff(diff, out_path)
+    rules = diff.rules_frame()
+    click.echo(
+        f"{diff.calls} call(s) of {month} replayed with ruleset {lexicon.version}: {int(rules['gained'].sum())} hit(s) "
+        f"gained, {int(rules['lost'].sum())} lost, in {len(rules)} rule(s) → {written}"
+    )
+    if diff.failures:
+        sys.exit(1)
 
 
 @lexicon.command("check")

@@ -260,6 +260,7 @@ def score_inputs(
     categorizer: CallCategorizer | None = None  # built on the first batch (the classifier takes a second)
     categorizer_built = False
     desk = ReviewDesk(store, lexicon)
+    store.note_ruleset(lexicon.version, lexicon.root, lexicon.fingerprints)
 
     def flush() -> None:
         if not pending:

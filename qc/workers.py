@@ -129,3 +129,49 @@ def _run_pool(task: Task[T, R], todo: Sequence[T], jobs: int, size: int) -> Iter
             except Exception as err:  # noqa: BLE001 - e.g. a result that cannot be unpickled
                 results = [Failure(task.name(item), f"worker error ({type(err).__name__}: {err})") for item in part]
             yield from results
+
+
+class WorkerPool(Generic[T, R]):
+    """Worker processes kept across batches, for work that arrives in slices (re-scoring a month
+    from the database streams slices of a thousand calls through it: starting a pool per slice
+    would pay each worker's set-up — a compiled lexicon, loaded models — every time).
+
+    Use as a context manager; ``map(items)`` returns one outcome per item, in order. If the pool
+    breaks (a worker killed), that batch is run again through ``run_in_workers``, which isolates
+    the input at fault, and the next batch gets a fresh pool.
+    """
+
+    def __init__(self, task: Task[T, R], jobs: int | None = None, chunk: int = 50) -> None:
+        self.task = task
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.chunk = chunk
+        self._pool: ProcessPoolExecutor | None = None
+        self._state: object = None
+
+    def __enter__(self) -> WorkerPool[T, R]:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def map(self, items: Sequence[T]) -> list[R | Failure]:
+        if not items:
+            return []
+        if self.jobs == 1:
+            if self._state is None:
+                self._state = self.task.setup(*self.task.setup_args)
+            return [run_safely(self.task, self._state, item) for item in items]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.jobs, initializer=_init, initargs=(self.task,))
+        size = max(1, min(self.chunk, -(-len(items) // self.jobs)))
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        try:
+            futures = [self._pool.submit(_run_chunk, self.task, c) for c in chunks]
+            return [outcome for future in futures for outcome in future.result()]
+        except BrokenProcessPool:
+            log.warning("a worker process died; running this batch of %d again", len(items))
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+            return list(run_in_workers(self.task, items, self.jobs, self.chunk))

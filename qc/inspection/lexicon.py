@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,11 @@ class Lexicon:
     profile: Profile | None = None
     # Call categories (categories.yaml): what customers call about; None when the file is absent.
     categories: CategoryRules | None = None
+    # What each rule of rules/*.yaml is, apart from its examples ("<a|x>:<hash>", a: a phrase rule
+    # with anchors), and under "*" everything else the rules read (settings, groups, contexts, the
+    # profile, the scorecard, the other files, qc's version): `qc rescore` re-detects only the calls
+    # an edit can touch (qc.review.edit_scope).
+    fingerprints: Mapping[str, str] = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
@@ -76,6 +81,9 @@ class _Loader:
         self.root = root
         self.problems: list[LexiconProblem] = []
         self.digest = hashlib.sha256()
+        # the same files, but of rules/*.yaml only what is not a rule (each rule has its own)
+        self.shared = hashlib.sha256()
+        self.rule_specs: dict[str, str] = {}
         # A rule file that could not be read hides its rules: the scorecard must not then report
         # "not a rule id" for each of them (a follow-on error that points at the wrong file).
         self.rules_incomplete = False
@@ -96,6 +104,8 @@ class _Loader:
             self.problems.append(LexiconProblem(display, "file is missing"))
             return None
         self.digest.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        if schema != RULES_SCHEMA:
+            self.shared.update(path.relative_to(self.root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
         try:
             data = read_yaml(path, display)
         except LexiconError as err:
@@ -267,11 +277,14 @@ class _Loader:
             if not isinstance(specs, list) or not specs:
                 self.problems.append(LexiconProblem(display, "'rules' must be a non-empty list", data.get("__line__")))
                 continue
+            self.shared.update(_canonical({k: v for k, v in data.items() if k != "rules"}).encode())
             for spec in specs:
                 rule = self._build(spec, defs, display)
                 if rule is None:
                     continue
                 rid = rule.info.id
+                if rid not in seen:
+                    self.rule_specs[rid] = _fingerprint(rule, spec)
                 if rid in seen:
                     self.problems.append(
                         LexiconProblem(display, f"duplicate id (first defined in {seen[rid]})", rule.info.line, rid)
@@ -345,6 +358,19 @@ class _Loader:
         return card
 
 
+def _canonical(data: Any) -> str:
+    import json
+
+    return json.dumps(strip_lines(data), ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _fingerprint(rule: Rule, spec: dict[str, Any]) -> str:
+    """A rule's spec without its examples (they do not change what it finds) and line numbers."""
+    anchored = type(rule).__name__ == "PhraseRule" and rule.anchors() is not None
+    body = _canonical({k: v for k, v in spec.items() if k != "examples"})
+    return f"{'a' if anchored else 'x'}:{hashlib.sha256(body.encode()).hexdigest()[:16]}"
+
+
 def _strip_lines_keep_top(spec: dict[str, Any]) -> dict[str, Any]:
     out = {k: strip_lines(v) for k, v in spec.items()}
     return out
@@ -372,6 +398,11 @@ def load_lexicon(root: str | Path, profile: str | None = None) -> Lexicon:
     if loader.problems:
         raise LexiconError(loader.problems)
     version = loader.digest.hexdigest()[:12]
+    from qc import __version__
+
+    loader.shared.update(f"qc {__version__}|profile {settings.profile}".encode())
+    fingerprints = {**loader.rule_specs, "*": loader.shared.hexdigest()[:16]}
     return Lexicon(
-        str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts, chosen, categories
-    )
+        str(root), version, tuple(rules), scorecard, settings, groups, asr_terms, contexts, chosen, categories,
+        fingerprints,
+    )  # fmt: skip

@@ -197,7 +197,7 @@ class ReviewDesk(AppealActions):
             )  # fmt: skip
         return old, new
 
-    def carry_over(self, call_ids: list[str]) -> list[str]:
+    def carry_over(self, call_ids: list[str], cause: str = "rescore", by: str = "qc") -> list[str]:
         """After calls were scored again: re-apply their verdicts and missed findings, so human work
         survives a re-score. A verdict carries over to the hit with the same hit_id (same rule,
         utterance and quoted words); one whose hit is gone stays in the history and is returned,
@@ -223,7 +223,7 @@ class ReviewDesk(AppealActions):
                         stale.append(
                             f"{call_id}: verdict on {v['hit_id']} ({v['rule_id']} 「{v['text']}」) has no hit now"
                         )
-                self._reprice(conn, call_id, "rescore", "qc", now)
+                self._reprice(conn, call_id, cause, by, now)
         return stale
 
     def lock_month(self, month: str, by: str) -> None:

@@ -7,14 +7,14 @@ half-stored; a batch commits as it goes, so a killed batch keeps every committed
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, create_engine, delete, event, func, inspect, select
+from sqlalchemy import Table, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -185,6 +185,7 @@ class Store:
                 reason += " (this file is not a qc database; name another file)"
             raise StoreError(f"cannot open database {self._display()}: {reason}") from None
         self._known_rulesets: set[str] = set()
+        self._fingerprinted: set[str] = set()
 
     def display(self) -> str:
         """The URL without its password, for messages."""
@@ -268,6 +269,35 @@ class Store:
                 conn.execute(call_categories.insert(), category_rows)
         self._known_rulesets.update(r.ruleset for _, r in batch)
         return len(batch)
+
+    def note_ruleset(self, version: str, lexicon_root: str | None, fingerprints: Mapping[str, str]) -> None:
+        """Record a ruleset version with its rules' fingerprints (what `qc rescore` compares a later
+        edit with); a version recorded without them gets them."""
+        if version in self._fingerprinted:
+            return
+        with self.transaction() as conn:
+            conn.execute(
+                self._insert(rulesets)
+                .values(
+                    version=version, lexicon_root=lexicon_root, first_used_at=_now(), fingerprints=dict(fingerprints)
+                )
+                .on_conflict_do_nothing()
+            )
+            conn.execute(
+                update(rulesets)
+                .where(rulesets.c.version == version, rulesets.c.fingerprints.is_(None))
+                .values(fingerprints=dict(fingerprints))
+            )
+        self._known_rulesets.add(version)
+        self._fingerprinted.add(version)
+
+    def fingerprints(self, version: str) -> dict[str, str] | None:
+        """The fingerprints recorded with a ruleset (None: recorded before qc kept them)."""
+        import json
+
+        with self.engine.connect() as conn:
+            value = conn.execute(select(rulesets.c.fingerprints).where(rulesets.c.version == version)).scalar()
+        return json.loads(value) if isinstance(value, str) else value
 
     def _insert(self, table: Table) -> Any:
         """INSERT with ON CONFLICT support for the two dialects qc runs on (two writers may race)."""

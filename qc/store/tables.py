@@ -19,6 +19,7 @@ rulesets = Table(
     Column("version", String(32), primary_key=True),
     Column("lexicon_root", Text),
     Column("first_used_at", String(40), nullable=False),
+    Column("fingerprints", JSON),  # per rule and "*" (Lexicon.fingerprints): what a later edit changed
 )
 
 agents = Table(
@@ -85,6 +86,9 @@ hits = Table(
     Column("read_as", Text),
     Index("ix_hits_call", "call_id"),
     Index("ix_hits_category_rule", "category", "rule_id"),
+    # the review queue's rule filter (qc.review.queue.queue_page): whether a call has a hit of a rule, read
+    # from the index alone (no status or hit_id in it: older databases drop and re-add those columns)
+    Index("ix_hits_call_rule", "call_id", "rule_id"),
 )
 
 
@@ -246,6 +250,9 @@ assignments = Table(
     Column("assigned_by", String(64), nullable=False),
     Column("at", String(40), nullable=False),
     Column("done_at", String(40)),
+    # the Queue page: one inspector's or one month's calls in rank order (qc.review.queue.queue_page)
+    Index("ix_assignments_inspector_month_rank", "inspector", "month", "rank"),
+    Index("ix_assignments_month_rank", "month", "rank"),
 )
 
 
@@ -268,5 +275,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     5: (),  # issue 11: users, verdicts, manual findings, score versions, audit log, month locks (new tables)
     6: (  # issue 11: appeals, next-month adjustments, the review queue's assignments (new tables)
         "ALTER TABLE manual_findings ADD COLUMN item TEXT",
+        "ALTER TABLE rulesets ADD COLUMN fingerprints JSON",
+        # the review queue's indexes on a table that exists already (create_all adds none to it)
+        "CREATE INDEX IF NOT EXISTS ix_hits_call_rule ON hits (call_id, rule_id)",
+        "CREATE INDEX IF NOT EXISTS ix_assignments_inspector_month_rank ON assignments (inspector, month, rank)",
+        "CREATE INDEX IF NOT EXISTS ix_assignments_month_rank ON assignments (month, rank)",
     ),
 }
