@@ -686,6 +686,36 @@ def review_add(
     click.echo(f"{call_id}: {rule_id or item} added; score {old:g} → {new:g}")
 
 
+@review.command("export-cases")
+@click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--rule", "rule_id", default=None, help="Only this rule's false hits.")
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    type=click.Choice(["asr", "rule", "context", "other"]),
+    help="Only false hits judged for these reasons (default: rule, context, other — not asr).",
+)
+@out_option("FILE.yaml (put it in lexicons/cases/)")
+@db_option
+@library_errors
+def review_export_cases(
+    month: str | None, rule_id: str | None, reasons: tuple[str, ...], out_path: Path, db_url: str | None
+) -> None:
+    """Every hit judged false, as a must-not-hit case for `qc lexicon check` (the utterance it quoted).
+
+    \b
+    Example:
+        qc review export-cases --month 2026-11 --out lexicons/cases/2026-11.yaml
+        qc lexicon check        # names each case its rule still hits, until the rule is fixed
+    """
+    from qc.review.cases import DEFAULT_REASONS, false_hit_cases, write_cases
+
+    cases = false_hit_cases(_store(db_url), month, rule_id, reasons or DEFAULT_REASONS)
+    write_cases(cases, out_path)
+    click.echo(f"{len(cases)} case(s) → {out_path}")
+
+
 @cli.group()
 def appeal() -> None:
     """Agents' appeals (申诉): open one on a hit or a call; the team lead forwards or rejects, the QA lead decides."""

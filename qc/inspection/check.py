@@ -83,13 +83,53 @@ def _polite_conflicts(lexicon: Lexicon, segmenter: JiebaSegmenter) -> Iterable[L
                     )
 
 
+def case_problems(lexicon: Lexicon) -> list[LexiconProblem]:
+    """Every review case (``cases/*.yaml``: sentences inspectors judged a false hit, exported by
+    ``qc review export-cases``) that its rule still fires on. They are ``qc lexicon check``'s, not
+    a reason to refuse scoring: a case is a known fault waiting for its fix."""
+    import yaml
+
+    folder = Path(lexicon.root) / "cases"
+    runner: ExampleRunner | None = None
+    problems = []
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+        display = f"{Path(lexicon.root).name}/cases/{path.name}"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            problems.append(LexiconProblem(display, f"cannot read review cases: {err}"))
+            continue
+        cases = data.get("cases") if isinstance(data, dict) else None
+        if not isinstance(cases, list):
+            problems.append(LexiconProblem(display, "review cases must be a mapping with a 'cases' list"))
+            continue
+        for number, case in enumerate(cases, start=1):
+            rule_id, text = (case.get("rule"), case.get("miss")) if isinstance(case, dict) else (None, None)
+            if not isinstance(rule_id, str) or not isinstance(text, str) or not text:
+                problems.append(LexiconProblem(display, f"case {number} needs 'rule' and 'miss'"))
+                continue
+            try:
+                rule = lexicon.rule(rule_id)
+            except KeyError:
+                problems.append(LexiconProblem(display, f"case {number}: unknown rule {rule_id}", None, rule_id))
+                continue
+            runner = runner or ExampleRunner(lexicon)
+            if runner.fires(rule, text):
+                where = f"call {case.get('call')}, judged false by {case.get('by')}" if case.get("call") else "a case"
+                problems.append(
+                    LexiconProblem(display, f"review case {text!r} ({where}) is still hit", rule.info.line, rule_id)
+                )
+    return problems
+
+
 def check_lexicon(root: str | Path, profile: str | None = None) -> tuple[Lexicon | None, list[LexiconProblem]]:
-    """Load and validate, then run the examples. Returns the lexicon (if it loaded) and all problems."""
+    """Load and validate, then run the examples and the review cases. Returns the lexicon (if it
+    loaded) and all problems."""
     try:
         lexicon = load_lexicon(root, profile)
     except LexiconError as err:
         return None, err.problems
-    return lexicon, example_problems(lexicon)
+    return lexicon, example_problems(lexicon) + case_problems(lexicon)
 
 
 def load_checked(root: str | Path, profile: str | None = None, cache: Path | None = None) -> Lexicon:
