@@ -32,6 +32,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--from-files", action="store_true")
+    ap.add_argument("--force", action="store_true", help="Re-detect every call (qc rescore --force).")
     args = ap.parse_args()
     if args.from_files:
         from_files(args)
@@ -54,9 +55,11 @@ def from_database(args: argparse.Namespace) -> None:
     lexicons = folder / "lexicons"
     shutil.copytree(Path(__file__).resolve().parent.parent / "lexicons", lexicons)
     rng = random.Random(5)
-    inspector = Inspector(load_lexicon(lexicons))
+    lexicon = load_lexicon(lexicons)
+    inspector = Inspector(lexicon)
     template = folder / "template.db"
     store = Store(f"sqlite:///{template}")
+    store.note_ruleset(lexicon.version, str(lexicons), lexicon.fingerprints)  # as `qc score` does
     batch = []
     for i in range(args.distinct):
         t = synthetic_call(i, rng)
@@ -95,7 +98,7 @@ def from_database(args: argparse.Namespace) -> None:
         work = folder / f"run{run}.db"
         shutil.copy(template, work)
         cmd = [sys.executable, "-m", "qc", "rescore", "--db", f"sqlite:///{work}", "--lexicons", str(lexicons),
-               "--jobs", str(args.jobs)]  # fmt: skip
+               "--jobs", str(args.jobs), *(["--force"] if args.force else [])]  # fmt: skip
         t0 = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
         wall = time.perf_counter() - t0

@@ -135,12 +135,13 @@ class _Worker:
     def scope(self, changed: frozenset[str] | None) -> EditScope:
         found = self.scopes.get(changed)
         if found is None:
-            found = self.scopes[changed] = scope_of(self.lexicon, changed)
+            found = self.scopes[changed] = scope_of(self.lexicon, changed, self.inspector)
         return found
 
 
-# call_id, transcript (JSON text as stored), source, audio, rules changed (None: all), stored hits' rules
-Job = tuple[str, Any, str | None, str | None, frozenset[str] | None, frozenset[str]]
+# call_id, transcript (JSON text as stored), source, audio, rules changed (None: all), stored hits as
+# (hit_id, rule_id, text, status) of the changed rules, reviewed
+Job = tuple[str, Any, str | None, str | None, frozenset[str] | None, frozenset[tuple[str, str, str, str]], bool]
 
 
 def _setup(lexicon: Lexicon) -> _Worker:
@@ -150,9 +151,9 @@ def _setup(lexicon: Lexicon) -> _Worker:
 def _score(worker: object, job: Job) -> CallResult | None:
     """The call scored again, or None when the edit cannot touch it (qc.review.edit_scope)."""
     assert isinstance(worker, _Worker)
-    call_id, text, source, audio, changed, stored_rules = job
+    call_id, text, source, audio, changed, stored, reviewed = job
     data = _decoded(text)
-    if changed is not None and not _touched(worker.scope(changed), call_id, data, audio, stored_rules):
+    if changed is not None and not _touched(worker.scope(changed), call_id, data, audio, stored, reviewed):
         return None
     transcript = replace(transcript_from_dict(data, f"stored call {call_id}"), source=source, audio=audio)
     return worker.inspector.score(transcript)
@@ -244,8 +245,9 @@ def _slices(
                 else:
                     changed = changed_since[row.ruleset] = changed_rules(store.fingerprints(row.ruleset), lexicon)
                 text, source, audio = texts[row.call_id]
-                rules = frozenset(h[1] for h in stored[row.call_id].hits)
-                work.append((row.call_id, text, source, audio, changed, rules))
+                mine = stored[row.call_id]
+                before = frozenset((h[0], h[1], h[5], h[2]) for h in mine.hits if changed and h[1] in changed)
+                work.append((row.call_id, text, source, audio, changed, before, mine.reviewed))
             out, untouched = [], []
             for job, outcome in zip(work, pool.map(work), strict=True):
                 if isinstance(outcome, Failure):
@@ -261,7 +263,14 @@ def _slices(
             on_progress(progress.seen, total)
 
 
-def _touched(scope: EditScope, call_id: str, data: Any, audio: str | None, stored_rules: frozenset[str]) -> bool:
+def _touched(
+    scope: EditScope,
+    call_id: str,
+    data: Any,
+    audio: str | None,
+    stored: frozenset[tuple[str, str, str, str]],
+    reviewed: bool,
+) -> bool:
     """Whether the edit can change this call. The stored transcript was validated when it was
     scored, so it is read here without validating it again (a third of the time): speakers and
     words are all the anchors need."""
@@ -272,7 +281,7 @@ def _touched(scope: EditScope, call_id: str, data: Any, audio: str | None, store
         )
     except (KeyError, TypeError):  # scoring it will report the problem as a failure of this call
         return True
-    return scope.touches(transcript, stored_rules)
+    return scope.touches(transcript, stored, reviewed)
 
 
 def _filtered(query: Any, month: str | None, agent: str | None) -> Any:
