@@ -458,7 +458,7 @@ def report() -> None:
 
 @report.command("monthly")
 @month_option
-@out_option("FILE.xlsx (summary, charts, one sheet per agent) or FILE.csv (+ FILE_明细.csv).")
+@out_option("FILE.xlsx (summary, charts, agents, 规则准确率, 跨月调整) or FILE.csv (+ FILE_明细.csv and others).")
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @call_category_option
 @db_option
@@ -485,9 +485,11 @@ def report_monthly(
 
     lexicon = _load(lexicon_dir)
     pass_mark = lexicon.scorecard.pass_mark
+    names = {r.info.id: r.info.name for r in lexicon.rules}  # judged rules with no hit left this month
     written = monthly_report(
-        _store(db_url), month, out_path, pass_mark, agent, mask=not no_mask, call_category=call_category
-    )
+        _store(db_url), month, out_path, pass_mark, agent, mask=not no_mask, call_category=call_category,
+        rule_names=names,
+    )  # fmt: skip
     also = f" and {written.also}" if written.also else ""
     log.info("%s: %d call(s), %d agent(s) → %s%s", month, written.rows, written.agents, written.path, also)
 
@@ -537,25 +539,65 @@ def examples(
     type=click.FloatRange(0, 1),
     default=0.4,
     show_default=True,
-    help="Share of each agent's list drawn at random after the vetoed and lowest-scoring calls.",
+    help="Share of each agent's list drawn at random after the calls picked for a reason.",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same list.")
 @out_option("FILE.csv or FILE.xlsx")
 @click.option("--agent", default=None, help="Only this agent (工号).")
+@click.option(
+    "--low-below",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Scores under this are 低分 and come before complaint calls (the scorecard's pass mark).",
+)
+@click.option("--include-reviewed", is_flag=True, help="Also offer calls whose hits all have verdicts already.")
+@click.option("--assign", "assign_to", default=None, metavar="USER,USER…", help="Deal the list to these inspectors.")
+@click.option("--assign-all", is_flag=True, help="Deal the list to every user with role inspector.")
+@click.option("--by", "by", default=None, metavar="USER", help="Who assigns (a qa_lead or admin); needed to assign.")
+@click.option("--reassign", is_flag=True, help="Deal calls that are assigned already again (default: they stay).")
 @db_option
 @library_errors
 def sample(
-    month: str, per_agent: int, random_share: float, seed: int, out_path: Path, agent: str | None, db_url: str | None
+    month: str,
+    per_agent: int,
+    random_share: float,
+    seed: int,
+    out_path: Path,
+    agent: str | None,
+    low_below: float,
+    include_reviewed: bool,
+    assign_to: str | None,
+    assign_all: bool,
+    by: str | None,
+    reassign: bool,
+    db_url: str | None,
 ) -> None:
-    """The calls inspectors should listen to: lowest scores and vetoed calls first, then a random share.
+    """The review queue: calls with suspected hits, vetoes, unsure roles, low scores and complaint
+    calls first, then a random share — per agent; optionally dealt round-robin to inspectors.
 
     \b
     Example:
         qc sample --month 2026-11 --per-agent 5 --out listen-2026-11.xlsx
+        qc sample --month 2026-11 --assign wang,zhang --by li --out listen-2026-11.xlsx
     """
     from qc.pipeline import sample_report
 
-    written = sample_report(_store(db_url), month, out_path, per_agent, random_share, seed, agent)
+    if assign_to is not None and assign_all:
+        raise click.UsageError("--assign and --assign-all do not go together")
+    names = [n.strip() for n in assign_to.split(",") if n.strip()] if assign_to is not None else None
+    if names is not None and not names:
+        raise click.UsageError("--assign needs at least one inspector name")
+    assigning = names is not None or assign_all
+    if (by is not None or reassign) and not assigning:
+        raise click.UsageError("--by and --reassign go with --assign or --assign-all")
+    if assigning and by is None:
+        raise click.UsageError("assigning needs --by USER (a qa_lead or admin)")
+    written = sample_report(
+        _store(db_url), month, out_path, per_agent, random_share, seed, agent,
+        assign_to=names, assign_all=assign_all, by=by, reassign=reassign, include_reviewed=include_reviewed,
+        low_below=low_below,
+    )  # fmt: skip
     log.info("%d call(s) to listen to → %s", written.rows, written.path)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -440,24 +440,37 @@ def monthly_report(
     agent: str | None = None,
     mask: bool = True,
     call_category: str | None = None,
+    rule_names: Mapping[str, str] | None = None,
 ) -> Written:
-    """The month's quality sheets (服务质量综合考评表) as .xlsx or .csv (``qc report monthly``)."""
+    """The month's quality sheets (服务质量综合考评表) as .xlsx or .csv (``qc report monthly``), with
+    final scores, review and appeals per agent, rule precision and adjustments for earlier months.
+
+    A locked month is shown as it stood at its lock time (review figures, names, last month's
+    scores), so its sheet made later is the same. ``rule_names``: rule id → name (the lexicon's), for
+    judged rules that have no hit left in the month.
+    """
     from qc.errors import ReportError
     from qc.reports.monthly import build_monthly
     from qc.reports.write import write_monthly_csv, write_monthly_xlsx
     from qc.store import load_month, previous_month
+    from qc.store.queries import load_month_review, month_lock, scores_as_of
 
     suffix = out_path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise ReportError(f"{out_path}: the monthly report is written as .xlsx or .csv")
-    calls, hits = load_month(store, month, agent, call_category)
+    lock = month_lock(store, month)
+    calls, hits = load_month(store, month, agent, call_category, names_as_called=lock is not None)
     if calls.empty:
         who = (f" and agent {agent}" if agent else "") + (
             f" and call category {call_category}" if call_category else ""
         )
         raise ReportError(f"no scored calls for {month}{who} in {store.display()}; nothing written")
     previous, _ = load_month(store, previous_month(month), agent, call_category)
-    built = build_monthly(month, calls, hits, previous, pass_mark, mask=mask)
+    if lock is not None and len(previous):  # last month's scores as they stood when this one was locked
+        then = scores_as_of(store, previous_month(month), lock[0], agent)
+        previous["score"] = previous["call_id"].map(then).fillna(previous["score"])
+    review = load_month_review(store, month, agent, call_category)
+    built = build_monthly(month, calls, hits, previous, pass_mark, mask=mask, review=review, rule_names=rule_names)
     if suffix == ".xlsx":
         write_monthly_xlsx(built, out_path)
         return Written(out_path, len(calls), len(built.summary))
@@ -497,16 +510,50 @@ def sample_report(
     random_share: float = 0.4,
     seed: int = 0,
     agent: str | None = None,
+    *,
+    assign_to: Sequence[str] | None = None,
+    assign_all: bool = False,
+    by: str | None = None,
+    reassign: bool = False,
+    include_reviewed: bool = False,
+    low_below: float = 60.0,
 ) -> Written:
-    """The calls inspectors should listen to (``qc sample``): vetoed and lowest first, then random."""
+    """The calls inspectors should listen to (``qc sample``), in the review queue's order
+    (qc.review.queue: suspected hits, vetoes, unsure roles, low scores, complaints, then random).
+
+    With ``assign_to`` (inspector names) or ``assign_all`` (every inspector) the queue is also dealt
+    round-robin into ``assignments`` by ``by``, a QA lead or admin, and the list gains a 质检员 column;
+    the database is written first, so a list that fails to write can be made again (the calls stay
+    assigned). Without them nothing is written to the database.
+    """
+    from dataclasses import asdict
+
+    import pandas as pd
+
     from qc.errors import ReportError
-    from qc.reports.sampling import sample_calls, write_sample
-    from qc.store import load_month
+    from qc.reports.sampling import write_sample
+    from qc.review.queue import REASON_LABELS, assign, build_queue
+    from qc.review.users import ReviewError
 
     if out_path.suffix.lower() not in (".csv", ".xlsx"):
         raise ReportError(f"{out_path}: the listening list is written as .csv or .xlsx")
-    calls, _ = load_month(store, month, agent)
-    if calls.empty:
-        raise ReportError(f"no scored calls for {month} in {store.display()}; nothing written")
-    picked = sample_calls(calls, per_agent, random_share, seed)
+    assigning = assign_to is not None or assign_all
+    if assigning and not by:
+        raise ReviewError("assigning the queue needs --by (a QA lead or admin)")
+    queue = build_queue(
+        store, month, per_agent, random_share, seed, agent, low_below, include_reviewed=include_reviewed
+    )
+    if not queue:
+        skipped = "" if include_reviewed else " (fully reviewed calls are left out; --include-reviewed lists them)"
+        raise ReportError(f"no scored calls to review for {month} in {store.display()}{skipped}; nothing written")
+    picked = pd.DataFrame([asdict(q) for q in queue])
+    picked["reason"] = [REASON_LABELS[r] for r in picked["reason"]]
+    if assigning:
+        settings = {"per_agent": per_agent, "random_share": random_share, "seed": seed, "agent": agent}
+        done = assign(store, month, queue, str(by), None if assign_all else assign_to, reassign, settings)
+        picked["inspector"] = [done.assigned.get(c) or done.kept.get(c) for c in picked["call_id"]]
+        log.info(
+            "assigned %d call(s) to %s (%d moved); %d already assigned kept",
+            len(done.assigned), ", ".join(done.inspectors), done.reassigned, len(done.kept),
+        )  # fmt: skip
     return Written(out_path, write_sample(picked, out_path))

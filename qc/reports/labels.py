@@ -110,6 +110,68 @@ CATEGORY_CHART_TITLE = "{month} 各类违规次数"
 # Suffix of the per-hit CSV written beside the monthly summary CSV: 2026-11.csv → 2026-11_明细.csv.
 HITS_FILE_SUFFIX = "_明细"
 
+# --- review and appeals on the monthly sheet (issue 11) ----------------------------------------------
+
+# Appended to the summary when the month's review state is known: what people did to the agent's calls.
+SUMMARY_REVIEW_HEADERS: dict[str, str] = {
+    "reviewed_calls": "复核通话数",
+    "review_rate": "复核率",  # calls with a verdict or a missed finding ÷ calls
+    "false_hits": "误命中",  # hits judged false
+    "manual_findings": "漏检补录",  # findings the machine missed, added by a reviewer
+    "appeals": "申诉",  # appeals opened on the month's calls
+    "overturned": "申诉改判",  # of those, accepted or partly accepted
+    # points decided this month for calls of an earlier, locked month (see the 跨月调整 sheet)
+    "adjust_points": "跨月调整分(往月通话)",
+    "adjusted_avg": "调整后平均分(平均分+跨月调整分÷通话数)",
+}
+# Appended to each agent's call list: the call's own review state (empty: nobody looked at it).
+DETAIL_REVIEW_HEADERS: dict[str, str] = {
+    "reviewed": "已复核",
+    "false_hits": "误命中",
+    "manual_findings": "漏检补录",
+    "appeals": "申诉",
+    "overturned": "申诉改判",
+}
+# Shown on the 复核率 header of a locked month: the figures are those of the lock time.
+LOCKED_NOTE = "{month} 已于 {at} 由 {by} 锁定：复核与申诉数字截至锁定时；之后的改判记入以后月份的「跨月调整」。"
+
+# Why a reviewer said a hit was false (verdicts.reason).
+FALSE_HIT_REASONS: dict[str, str] = {"asr": "识别错误", "rule": "规则问题", "context": "语境误判", "other": "其他"}
+
+PRECISION_SHEET = "规则准确率"
+PRECISION_HEADERS: dict[str, str] = {
+    "rule_id": "规则编号",
+    "rule_name": "规则",
+    "reviewed": "复核数",
+    "confirmed": "真命中",
+    "false": "误命中",
+    "precision": "准确率",
+    "low": "95%区间下限",
+    "high": "95%区间上限",
+    **{f"reason_{r}": f"误命中原因:{n}" for r, n in FALSE_HIT_REASONS.items()},
+}
+NO_VERDICTS = "本月通话没有复核判定（真命中/误命中），无法计算规则准确率。"
+# Beside the summary CSV: 2026-11.csv → 2026-11_规则准确率.csv.
+PRECISION_FILE_SUFFIX = "_规则准确率"
+
+# Changes decided after an earlier month was locked, shown in the month they were decided in.
+ADJUSTMENT_SHEET = "跨月调整"
+ADJUSTMENT_HEADERS: dict[str, str] = {
+    "call_id": "通话编号",
+    "agent_id": "工号",
+    "name": "姓名",
+    "call_month": "通话所属月份",
+    "points": "调整分",
+    "cause": "原因",
+    "appeal_id": "申诉编号",
+    "comment": "说明",
+    "by_user": "处理人",
+    "at": "处理时间",
+}
+ADJUSTMENT_CAUSES: dict[str, str] = {"appeal": "申诉改判", "review": "复核改判"}
+NO_ADJUSTMENTS = "本月没有跨月调整（已锁定月份的通话在本月改判的分数）。"
+ADJUSTMENT_FILE_SUFFIX = "_跨月调整"
+
 # --- violation examples for trainers (qc examples) -------------------------------------------------
 
 EXAMPLES_SHEET = "违规示例"
@@ -153,3 +215,7 @@ REASON_VETO = "致命项"
 REASON_LOW = "低分"
 REASON_ROLES = "角色存疑"
 REASON_RANDOM = "随机抽样"
+REASON_SUSPECT = "疑似待确认"  # a suspected hit nobody has judged yet (qc.review.queue)
+REASON_COMPLAINT = "投诉来电"  # a complaint call (call category 投诉)
+# The column of the inspector a call is assigned to (qc sample --assign).
+INSPECTOR_HEADER = "质检员"

@@ -2,23 +2,35 @@
 
 Columns are English snake_case until the very end; the writers (qc.reports.write) give them the
 Chinese headers of qc.reports.labels (``SUMMARY_HEADERS``, ``DETAIL_HEADERS``, ``HIT_HEADERS``).
+
+Scores are final (the stored result holds the call after review and appeals). Given the month's
+review state (``qc.store.queries.load_month_review``), the summary and agent sheets also show what
+reviewers did (复核率, 误命中, 漏检补录, 申诉, 申诉改判), and the report carries rule precision and the
+adjustments decided this month for earlier, locked months — kept beside the month's own average,
+never folded into it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from qc.reports.labels import (
+    ADJUSTMENT_CAUSES,
+    ADJUSTMENT_HEADERS,
     CALL_CATEGORIES_HEADER,
     CALL_CATEGORY_HEADERS,
     CALL_COUNT,
     CATEGORY,
     CATEGORY_NAMES,
     DETAIL_HEADERS,
+    DETAIL_REVIEW_HEADERS,
+    FALSE_HIT_REASONS,
     HIT_COUNT,
     HIT_HEADERS,
     ITEM_DETAIL_HEADER,
@@ -26,13 +38,19 @@ from qc.reports.labels import (
     NO,
     NO_CALL_CATEGORY,
     NOT_CHECKED,
+    PRECISION_HEADERS,
     SCORE_BAND,
     SCORE_BANDS,
     SUMMARY_HEADERS,
+    SUMMARY_REVIEW_HEADERS,
     YES,
 )
+from qc.review.precision import wilson
 from qc.schema import CATEGORIES
 from qc.text.mask import mask_text
+
+if TYPE_CHECKING:
+    from qc.store.queries import MonthReview
 
 __all__ = ["CATEGORY_NAMES", "MonthlyReport", "build_monthly"]
 
@@ -51,6 +69,13 @@ class MonthlyReport:
     detail_headers: dict[str, str] = field(default_factory=lambda: dict(DETAIL_HEADERS))
     # One row per agent and call category (CALL_CATEGORY_HEADERS order): which kinds of calls go badly.
     by_call_category: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CALL_CATEGORY_HEADERS)))
+    # Rule precision from the month's verdicts (PRECISION_HEADERS order), lowest first; empty: no verdicts.
+    # None (with ``adjustments``): built without the review state, so neither sheet is written.
+    precision: pd.DataFrame | None = None
+    # Points decided this month for calls of earlier, locked months (ADJUSTMENT_HEADERS order).
+    adjustments: pd.DataFrame | None = None
+    # (when, by whom) the month was locked: its review figures are those of that time.
+    locked: tuple[str, str] | None = None
 
 
 def _check_ok(checks: object, name: str) -> float:
@@ -69,8 +94,15 @@ def build_monthly(
     previous: pd.DataFrame | None,
     pass_mark: float,
     mask: bool = True,
+    review: MonthReview | None = None,
+    rule_names: Mapping[str, str] | None = None,
 ) -> MonthlyReport:
-    """Aggregate one month of stored results into the summary and per-agent tables."""
+    """Aggregate one month of stored results into the summary and per-agent tables.
+
+    ``review`` (qc.store.queries.load_month_review): what reviewers did to the month's calls, shown
+    per agent and per call, the rule precision table and the adjustments for earlier months; None
+    leaves those out. ``rule_names``: rule id → name, for judged rules with no hit left this month.
+    """
     calls = calls.copy()
     calls["name"] = calls["name"].fillna("")
     calls["opening_ok"] = [_check_ok(c, "opening") for c in calls["checks"]]
@@ -123,9 +155,15 @@ def build_monthly(
     summary = summary.reset_index().sort_values(["rank", "agent_id"])
     summary_headers = _with_items(SUMMARY_HEADERS, "polite_rate", items, ITEM_SUMMARY_HEADER)
     summary = summary[list(summary_headers)]
+    if review is not None:
+        calls = _with_call_review(calls, review.per_call)
+        summary = _with_agent_review(summary, calls, review.adjustments)
+        summary_headers = {**summary_headers, **SUMMARY_REVIEW_HEADERS}
 
     detail_headers = _with_items(DETAIL_HEADERS, "deductions", items, ITEM_DETAIL_HEADER)
     detail_headers = {**detail_headers, "call_categories": CALL_CATEGORIES_HEADER}
+    if review is not None:
+        detail_headers = {**detail_headers, **DETAIL_REVIEW_HEADERS}
     calls["call_categories"] = [
         "、".join(c) if isinstance(c, list) else "" for c in calls.get("call_categories", pd.Series([[]] * len(calls)))
     ]
@@ -145,7 +183,7 @@ def build_monthly(
     names = dict(zip(summary["agent_id"], summary["name"], strict=True))
     return MonthlyReport(
         month, summary, details, hit_table, names, score_bins, cat_counts, summary_headers, detail_headers,
-        _by_call_category(calls),
+        _by_call_category(calls), **_review_tables(review, hits, rule_names or {}),
     )  # fmt: skip
 
 
@@ -201,7 +239,7 @@ def _details(
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Per-agent call tables (one row per call, its deductions spelled out) and the flat hit table."""
     wanted = ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
-    wanted += [c for c in headers if c.startswith("item:") or c == "call_categories"]
+    wanted += [c for c in headers if c.startswith("item:") or c in ("call_categories", *DETAIL_REVIEW_HEADERS)]
     base = calls[wanted].copy()
     base["veto"] = base["veto"].map({True: YES, False: NO})
     for flag in ("opening_ok", "closing_ok"):
@@ -234,3 +272,87 @@ def _details(
     base["deductions"] = base["deductions"].fillna("")
     details = {agent: frame[list(headers)] for agent, frame in base.groupby("agent_id", sort=True)}
     return details, hit_table
+
+
+# --- review, appeals and adjustments (issue 11) ----------------------------------------------------
+
+
+def _review_tables(review: MonthReview | None, hits: pd.DataFrame, rule_names: Mapping[str, str]) -> dict[str, object]:
+    """The report's precision table, adjustment rows and lock (nothing when review is unknown)."""
+    if review is None:
+        return {}
+    locked = (review.locked_at, review.locked_by or "") if review.locked_at else None
+    return {
+        "precision": _precision(review.verdict_counts, hits, rule_names),
+        "adjustments": _adjustment_rows(review.adjustments),
+        "locked": locked,
+    }
+
+
+def _with_call_review(calls: pd.DataFrame, per_call: pd.DataFrame) -> pd.DataFrame:
+    """``calls`` (build_monthly's own copy, given columns in place rather than copied again: a
+    300,000-call month) with each call's review counts (DETAIL_REVIEW_HEADERS); calls nobody touched
+    keep them empty, so the few reviewed calls stand out on the agent's sheet."""
+    aligned = per_call.set_index("call_id").reindex(calls["call_id"])
+    for column in aligned.columns:
+        calls[column] = aligned[column].to_numpy()
+    touched = (aligned["verdicts"].fillna(0) + aligned["manual_findings"].fillna(0)).to_numpy() > 0
+    calls["reviewed"] = pd.Series(touched, index=calls.index).map({True: YES, False: None})
+    return calls
+
+
+def _with_agent_review(summary: pd.DataFrame, calls: pd.DataFrame, adjustments: pd.DataFrame) -> pd.DataFrame:
+    """The summary with review coverage, false hits, missed findings, appeals and overturns per
+    agent, and the points adjusted this month for the agent's calls of earlier, locked months —
+    kept apart from the month's own average, with the adjusted average beside it."""
+    counted = ["false_hits", "manual_findings", "appeals", "overturned"]
+    per_call = calls[["agent_id", *counted]].assign(touched=calls["reviewed"].notna())  # not a copy of every column
+    grouped = per_call.groupby("agent_id")
+    agent = summary["agent_id"]
+    out = summary.copy()
+    out["reviewed_calls"] = agent.map(grouped["touched"].sum()).fillna(0).astype(int)
+    out["review_rate"] = (out["reviewed_calls"] / out["calls"]).round(4)
+    for column in counted:
+        out[column] = agent.map(grouped[column].sum()).fillna(0).astype(int)
+    points = adjustments.groupby("agent_id")["points"].sum() if len(adjustments) else pd.Series(dtype=float)
+    out["adjust_points"] = agent.map(points).fillna(0.0).astype(float).round(2)
+    # as if the adjustment were one more deduction (or refund) spread over this month's calls
+    out["adjusted_avg"] = (out["avg_score"] + out["adjust_points"] / out["calls"]).round(2)
+    return out
+
+
+def _precision(counts: pd.DataFrame, hits: pd.DataFrame, rule_names: Mapping[str, str]) -> pd.DataFrame:
+    """Per rule judged: reviewed, true and false hits, precision with its 95 % Wilson interval and
+    why the false ones were false; lowest precision first (as ``qc rules precision`` lists them)."""
+    columns = list(PRECISION_HEADERS)
+    if counts.empty:
+        return pd.DataFrame(columns=columns)
+    reasons = counts["reason"].where(counts["reason"].isin(list(FALSE_HIT_REASONS)), "other")
+    counts = counts.assign(verdict=counts["verdict"].astype(bool), reason=reasons, n=counts["n"].astype(int))
+    true = counts[counts["verdict"]].groupby("rule_id")["n"].sum()
+    false = counts[~counts["verdict"]]
+    why = false.pivot_table(index="rule_id", columns="reason", values="n", aggfunc="sum", fill_value=0)
+    out = pd.DataFrame({"rule_id": sorted(set(counts["rule_id"]))})
+    out["confirmed"] = out["rule_id"].map(true).fillna(0).astype(int)
+    out["false"] = out["rule_id"].map(false.groupby("rule_id")["n"].sum()).fillna(0).astype(int)
+    out["reviewed"] = out["confirmed"] + out["false"]
+    out["precision"] = (out["confirmed"] / out["reviewed"]).round(4)
+    bounds = [wilson(t, n) for t, n in zip(out["confirmed"], out["reviewed"], strict=True)]
+    out["low"] = [round(low, 4) for low, _ in bounds]
+    out["high"] = [round(high, 4) for _, high in bounds]
+    for reason in FALSE_HIT_REASONS:
+        out[f"reason_{reason}"] = out["rule_id"].map(why[reason]).fillna(0).astype(int) if reason in why else 0
+    named = dict(rule_names)
+    if len(hits):
+        named.update(hits.drop_duplicates("rule_id").set_index("rule_id")["name"].dropna().to_dict())
+    out["rule_name"] = out["rule_id"].map(named).fillna("")
+    out = out.assign(_by=-out["reviewed"]).sort_values(["precision", "_by", "rule_id"], kind="stable")
+    return out[columns].reset_index(drop=True)
+
+
+def _adjustment_rows(adjustments: pd.DataFrame) -> pd.DataFrame:
+    """The adjustments shown this month, causes in words (申诉改判, 复核改判)."""
+    if adjustments.empty:
+        return pd.DataFrame(columns=list(ADJUSTMENT_HEADERS))
+    cause = adjustments["cause"].map(ADJUSTMENT_CAUSES).fillna(adjustments["cause"])
+    return adjustments.assign(cause=cause, name=adjustments["name"].fillna(""))[list(ADJUSTMENT_HEADERS)]

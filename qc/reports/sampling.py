@@ -1,68 +1,37 @@
 """Which calls inspectors should still listen to by hand, and the listening list they work from.
 
-Per agent, vetoed calls, then mono calls whose roles are unsure (a person must say who spoke), then
-the lowest-scoring calls come first, then a seeded random share of the rest (so
-every agent's good calls get heard too, and the same seed gives the same list). The list is a
-table with empty 复听结论/复听人 columns for the inspector to fill in, written as .csv or .xlsx
-through qc.reports.tables (safe cells, numbers as numbers, atomic, one-line errors).
+Per agent, calls with suspected hits nobody judged, vetoed calls, mono calls whose roles are unsure
+(a person must say who spoke), failing scores, complaint calls and the lowest of the rest come
+first, then a seeded random share of the rest (so every agent's good calls get heard too, and the
+same seed gives the same list): the order of the review queue, qc.review.queue, which also builds
+it from the database. The list is a table with empty 复听结论/复听人 columns for the inspector to fill
+in (and 质检员 when the calls were assigned), written as .csv or .xlsx through qc.reports.tables
+(safe cells, numbers as numbers, atomic, one-line errors).
 """
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pandas as pd
 
 from qc.errors import ReportError
-from qc.reports.labels import (
-    NO,
-    REASON_LOW,
-    REASON_RANDOM,
-    REASON_ROLES,
-    REASON_VETO,
-    SAMPLE_HEADERS,
-    SAMPLE_SHEET,
-    YES,
-)
+from qc.reports.labels import INSPECTOR_HEADER, NO, SAMPLE_HEADERS, SAMPLE_SHEET, YES
 from qc.reports.tables import write_csv, write_xlsx_table
+from qc.review.queue import LOW_BELOW, REASON_LABELS, classes, pick, roles_unsure
 
 SAMPLE_FORMATS = (".csv", ".xlsx")
 _WIDTHS = (6, 10, 10, 26, 20, 8, 8, 10, 40, 16, 10)
 
 
-def sample_calls(calls: pd.DataFrame, per_agent: int, random_share: float = 0.4, seed: int = 0) -> pd.DataFrame:
-    """Rows of ``calls`` to listen to, with a ``reason`` column, grouped by agent."""
-    if not 0 <= random_share <= 1:
-        raise ValueError(f"random_share must be between 0 and 1, got {random_share}")
-    picked = []
-    rng = random.Random(seed)
-    for _agent, group in calls.groupby("agent_id", sort=True):
-        n_random = int(round(per_agent * random_share))
-        group = group.assign(unsure=[_roles_unsure(w) for w in group.get("warnings", [[]] * len(group))])
-        worst = group.sort_values(["veto", "unsure", "score", "call_id"], ascending=[False, False, True, True])
-        first = worst[worst["veto"] | worst["unsure"]]
-        n_worst = max(per_agent - n_random, min(len(first), per_agent))
-        head = worst.head(n_worst)
-        head = head.assign(
-            reason=[
-                REASON_VETO if veto else REASON_ROLES if unsure else REASON_LOW
-                for veto, unsure in zip(head["veto"], head["unsure"], strict=True)
-            ]
-        )
-        rest = group[~group["call_id"].isin(head["call_id"])].sort_values("call_id")
-        take = min(per_agent - len(head), len(rest))
-        chosen = rng.sample(list(rest.index), take) if take > 0 else []
-        tail = rest.loc[sorted(chosen)].assign(reason=REASON_RANDOM)
-        picked.append(pd.concat([head, tail]))
-    if not picked:
-        return calls.head(0).assign(reason=[])
-    return pd.concat(picked, ignore_index=True)
-
-
-def _roles_unsure(warnings: object) -> bool:
-    """The engine's warning that a mono call's roles are a guess (qc.inspection.engine)."""
-    return isinstance(warnings, list) and any(str(w).startswith("roles unsure") for w in warnings)
+def sample_calls(
+    calls: pd.DataFrame, per_agent: int, random_share: float = 0.4, seed: int = 0, low_below: float = LOW_BELOW
+) -> pd.DataFrame:
+    """Rows of ``calls`` (a month as ``qc.store.load_month`` reads it; a ``suspected`` column when
+    known) to listen to, with a ``reason`` column (its label), grouped by agent."""
+    calls = calls.assign(unsure=[roles_unsure(w) for w in calls.get("warnings", [[]] * len(calls))])
+    picked = pick(calls.assign(cls=classes(calls, low_below)), per_agent, random_share, seed)
+    return picked.assign(reason=[REASON_LABELS[r] for r in picked["reason"]]).drop(columns=["cls", "position"])
 
 
 def sample_table(picked: pd.DataFrame) -> pd.DataFrame:
@@ -73,7 +42,7 @@ def sample_table(picked: pd.DataFrame) -> pd.DataFrame:
     def column(name: str) -> pd.Series:
         return picked[name] if name in picked else pd.Series([None] * n, dtype=object)
 
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "seq": range(1, n + 1),
             "agent_id": column("agent_id"),
@@ -89,6 +58,9 @@ def sample_table(picked: pd.DataFrame) -> pd.DataFrame:
         },
         columns=list(SAMPLE_HEADERS),
     )
+    if "inspector" in picked:  # assigned (qc sample --assign): who listens, before their verdict
+        table.insert(table.columns.get_loc("verdict"), "inspector", picked["inspector"])
+    return table
 
 
 def write_sample(picked: pd.DataFrame, out_path: Path) -> int:
@@ -102,6 +74,8 @@ def write_sample(picked: pd.DataFrame, out_path: Path) -> int:
     if suffix not in SAMPLE_FORMATS:
         raise ReportError(f"{out_path}: the listening list is written as .csv or .xlsx")
     table = sample_table(picked)
+    headers = {**SAMPLE_HEADERS, "inspector": INSPECTOR_HEADER}
     if suffix == ".csv":
-        return write_csv(table, out_path, SAMPLE_HEADERS)
-    return write_xlsx_table(table, out_path, SAMPLE_SHEET, SAMPLE_HEADERS, _WIDTHS)
+        return write_csv(table, out_path, headers)
+    widths = _WIDTHS if "inspector" not in table else (*_WIDTHS[:-2], 10, *_WIDTHS[-2:])
+    return write_xlsx_table(table, out_path, SAMPLE_SHEET, headers, widths)

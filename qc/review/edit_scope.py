@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 
 from qc.inspection.engine import Inspector
 from qc.inspection.lexicon import Lexicon
-from qc.inspection.rules.base import CallView
 from qc.schema import Transcript
+from qc.text.normalize import normalize_joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +46,25 @@ class EditScope:
             return True
         if self.probe is None:  # the changed rules were all removed: only their stored hits matter
             return bool(before)
-        view = CallView(transcript, self.probe.speakers, self.probe.segmenter)
-        if not before and not any(self.rules.intersection(found) for found in self.probe.prefilter(view).values()):
+        if not before and not self.anchored(transcript):
             return False  # no anchor of a changed rule, no hit of one: nothing to find or lose
         # an anchor is there (many are single common characters): the changed rules decide — the
         # call changes only if what they find now differs from what they found
         now = {(h.hit_id, h.rule_id, h.text, h.status) for h in self.probe.score(transcript).hits}
         return now != before
+
+    def anchored(self, transcript: Transcript) -> bool:
+        """Whether a changed rule's anchor occurs in the words of a speaker it reads — each
+        speaker's turns normalised together as the engine does, without the rest of a CallView."""
+        assert self.probe is not None
+        utterances = transcript.utterances
+        for speaker in self.probe.speakers:
+            idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
+            if idx and self.rules.intersection(
+                self.probe.regions(normalize_joined([utterances[i].text for i in idx], idx))
+            ):
+                return True
+        return False
 
 
 FULL = EditScope(full=True)

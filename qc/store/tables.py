@@ -250,9 +250,11 @@ assignments = Table(
     Column("assigned_by", String(64), nullable=False),
     Column("at", String(40), nullable=False),
     Column("done_at", String(40)),
-    # the Queue page: one inspector's or one month's calls in rank order (qc.review.queue.queue_page)
+    # the Queue page: one inspector's, one month's or every call in rank order (qc.review.queue.queue_page),
+    # walked until the page is full rather than sorted whole
     Index("ix_assignments_inspector_month_rank", "inspector", "month", "rank"),
     Index("ix_assignments_month_rank", "month", "rank"),
+    Index("ix_assignments_rank", "rank", "call_id"),
 )
 
 
@@ -280,5 +282,6 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX IF NOT EXISTS ix_hits_call_rule ON hits (call_id, rule_id)",
         "CREATE INDEX IF NOT EXISTS ix_assignments_inspector_month_rank ON assignments (inspector, month, rank)",
         "CREATE INDEX IF NOT EXISTS ix_assignments_month_rank ON assignments (month, rank)",
+        "CREATE INDEX IF NOT EXISTS ix_assignments_rank ON assignments (rank, call_id)",
     ),
 }

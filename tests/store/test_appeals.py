@@ -160,7 +160,10 @@ def test_a_locked_month_keeps_its_result_and_the_overturn_lands_in_the_next_mont
     with desk.store.engine.connect() as conn:
         (row,) = conn.execute(select(adjustments)).mappings().all()
         assert (row["call_month"], row["month"], row["agent_id"], row["appeal_id"]) == (
-            "2026-11", "2026-12", "3072", appeal_id
+            "2026-11",
+            "2026-12",
+            "3072",
+            appeal_id,
         )
         assert conn.execute(select(results.c.score).where(results.c.call_id == BAD)).scalar() == before
 
