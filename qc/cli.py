@@ -1063,5 +1063,44 @@ def lexicon_check(lexicon_dir: Path | None, corpus: Path | None, strict: bool, p
     )
 
 
+# --- the console (issue 12) -----------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--secure-cookies", is_flag=True, help="Send the session cookie over HTTPS only (behind a TLS proxy).")
+@lexicons_option
+@profile_option
+@library_errors
+def serve(
+    db_url: str | None, host: str, port: int, secure_cookies: bool, lexicon_dir: Path | None, profile: str | None
+) -> None:
+    """The inspectors' web console: queue, calls with player and transcript, verdicts, appeals, reports.
+
+    Sign in with a user of `qc user add`. Listens on 127.0.0.1 unless --host says otherwise; the
+    session key is $QC_SECRET, else one kept in $QC_HOME/console-secret.
+
+    \b
+    Example:
+        qc serve --port 8000
+        qc serve --db postgresql://qc@db/qc --host 0.0.0.0 --secure-cookies
+    """
+    import uvicorn
+
+    from qc.console.app import create_app
+    from qc.console.secret import session_secret
+
+    app = create_app(
+        _store(db_url), _load(lexicon_dir, profile), session_secret(), lexicon_dir=lexicon_dir, profile=profile,
+        secure_cookies=secure_cookies,
+    )  # fmt: skip
+    if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
+        log.warning("listening on %s without --secure-cookies: put the console behind HTTPS", host)
+    log.info("qc console on http://%s:%d/ (Ctrl-C stops it)", host if ":" not in host else f"[{host}]", port)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
 def main() -> None:
     cli(prog_name="qc")

@@ -64,3 +64,20 @@ def test_the_installed_layout_is_preferred(tmp_path, monkeypatch):
     monkeypatch.setattr(config, "_PACKAGE", tmp_path)
     monkeypatch.delenv("QC_LEXICONS", raising=False)
     assert config.default_lexicon_dir() == tmp_path / "data" / "lexicons"
+
+
+@pytest.mark.issue(12)
+def test_the_console_ships_its_templates_and_static_files(setuptools_config):
+    """qc serve renders templates/ and serves static/ (vendored htmx and wavesurfer.js with their licences)."""
+    assert "qc.console" in setuptools_config["packages"]
+    globs = setuptools_config["package-data"]["qc.console"]
+    folder = ROOT / "qc" / "console"
+    needed = [
+        p.relative_to(folder).as_posix()
+        for sub in ("templates", "static")
+        for p in (folder / sub).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
+    assert {"static/vendor/htmx/LICENSE", "static/vendor/wavesurfer/LICENSE"} <= set(needed)
+    missing = [n for n in needed if not any(n.count("/") == g.count("/") and fnmatch.fnmatch(n, g) for g in globs)]
+    assert not missing
