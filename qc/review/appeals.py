@@ -158,10 +158,7 @@ class AppealActions:
         self.expire_overdue(moment)
         with self.store.transaction() as conn:
             user = load_user(conn, by)
-            row = conn.execute(select(appeals).where(appeals.c.id == appeal_id)).mappings().first()
-            if row is None:
-                raise ReviewError(f"unknown appeal #{appeal_id}")
-            self._still_open(conn, row, moment)
+            row = self._open_appeal_row(conn, appeal_id, moment)
             _may_decide(conn, user, row, decision)
             stamp = _stamp(moment)
             if decision == "forward":
@@ -210,10 +207,7 @@ class AppealActions:
         self.expire_overdue(moment)
         with self.store.transaction() as conn:
             user = load_user(conn, by)
-            row = conn.execute(select(appeals).where(appeals.c.id == appeal_id)).mappings().first()
-            if row is None:
-                raise ReviewError(f"unknown appeal #{appeal_id}")
-            self._still_open(conn, row, moment)
+            row = self._open_appeal_row(conn, appeal_id, moment)
             if by != row["opened_by"] and not (user.role == "agent" and user.agent_id == row["agent_id"]):
                 raise ReviewError(f"only {row['opened_by']} (who opened it) may withdraw appeal #{appeal_id}")
             stamp = _stamp(moment)
@@ -247,6 +241,13 @@ class AppealActions:
 
     def _appeal(self: ReviewDesk, conn: Connection, appeal_id: int, moment: datetime) -> dict[str, Any]:
         return appeal_dict(conn.execute(select(appeals).where(appeals.c.id == appeal_id)).mappings().one(), moment)
+
+    def _open_appeal_row(self: ReviewDesk, conn: Connection, appeal_id: int, moment: datetime) -> Any:
+        row = conn.execute(select(appeals).where(appeals.c.id == appeal_id)).mappings().first()
+        if row is None:
+            raise ReviewError(f"unknown appeal #{appeal_id}")
+        self._still_open(conn, row, moment)
+        return row
 
     def _still_open(self: ReviewDesk, conn: Connection, row: Any, moment: datetime) -> None:
         """Refuse an appeal that is closed, or past its deadline (expired)."""
