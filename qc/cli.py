@@ -833,7 +833,12 @@ def appeal_decide(
 @db_option
 @library_errors
 def appeal_withdraw(appeal_id: int, by: str, db_url: str | None) -> None:
-    """Take an open appeal back (who opened it)."""
+    """Take an open appeal back (who opened it).
+
+    \b
+    Example:
+        qc appeal withdraw 3 --by agent1024
+    """
     from qc.review.desk import ReviewDesk
 
     ReviewDesk(_store(db_url)).withdraw_appeal(appeal_id, by)
@@ -850,7 +855,12 @@ def appeal_withdraw(appeal_id: int, by: str, db_url: str | None) -> None:
 @db_option
 @library_errors
 def appeal_list(month: str | None, agent: str | None, state: str | None, as_json: bool, db_url: str | None) -> None:
-    """Appeals, oldest first (an open one past its deadline shows as expired)."""
+    """Appeals, oldest first (an open one past its deadline shows as expired).
+
+    \b
+    Example:
+        qc appeal list --month 2026-11 --state submitted
+    """
     import json
 
     from qc.review.desk import ReviewDesk
