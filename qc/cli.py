@@ -1009,9 +1009,10 @@ def lexicon_diff(
     Example:
         qc lexicon diff --month 2026-11 --lexicons ./lexicons-edited --out diff-2026-11.xlsx
     """
+    from qc.review.lexicon_diff import check_diff_path, write_diff
     from qc.review.lexicon_diff import lexicon_diff as replay_edit
-    from qc.review.lexicon_diff import write_diff
 
+    check_diff_path(out_path)  # a wrong suffix is said now, not after minutes of replaying
     lexicon = _load(lexicon_dir, profile)
     store = _store(db_url)
     try:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import platformdirs
 
+from qc.errors import SettingError
+
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -93,7 +95,7 @@ def appeal_days() -> int:
     try:
         days = int(env)
     except ValueError:
-        raise ValueError(f"QC_APPEAL_DAYS must be a whole number of days, got {env!r}") from None
+        raise SettingError(f"QC_APPEAL_DAYS must be a whole number of days, got {env!r}") from None
     if days < 1:
-        raise ValueError(f"QC_APPEAL_DAYS must be 1 or more, got {days}")
+        raise SettingError(f"QC_APPEAL_DAYS must be 1 or more, got {days}")
     return days

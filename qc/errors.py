@@ -97,5 +97,9 @@ class ReportError(QCError):
     """A report or export cannot be produced."""
 
 
+class SettingError(QCError):
+    """A ``QC_*`` setting holds a value qc cannot use."""
+
+
 class OutputError(QCError):
     """A file qc was asked to write cannot be written (missing or read-only folder, full disk)."""

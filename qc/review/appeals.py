@@ -40,6 +40,11 @@ DECISIONS = ("forward", "accept", "partial", "reject")
 _FINAL_STATE = {"accept": "accepted", "partial": "partial", "reject": "rejected"}
 
 
+# Appeals whose decision gives points back on top of the verdicts: a call appeal accepted, or any
+# partial decision (an accepted hit appeal is a false verdict on the hit, priced as such).
+GIVES_POINTS_BACK = (appeals.c.state == "partial") | ((appeals.c.state == "accepted") & appeals.c.hit_id.is_(None))
+
+
 def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp)
 

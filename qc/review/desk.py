@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from qc.inspection.lexicon import Lexicon
 from qc.review import audit
-from qc.review.appeals import AppealActions, appeal_dict
+from qc.review.appeals import GIVES_POINTS_BACK, AppealActions, appeal_dict
 from qc.review.final import Final, final_score
 from qc.review.users import LEADS, REVIEWERS, ReviewError, User, hash_password, load_user, new_user, require_role
 from qc.store import Store
@@ -319,8 +319,7 @@ class ReviewDesk(AppealActions):
         )
         given_back = conn.execute(
             select(func.coalesce(func.sum(appeals.c.points), 0.0)).where(
-                appeals.c.call_id == call_id,
-                (appeals.c.state == "partial") | ((appeals.c.state == "accepted") & appeals.c.hit_id.is_(None)),
+                appeals.c.call_id == call_id, GIVES_POINTS_BACK
             )
         ).scalar()
         final = final_score(hit_rows, judged, manual, self.lexicon, float(given_back or 0.0))

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from qc.errors import Failure, ReportError
 from qc.inspection.lexicon import Lexicon
 from qc.reports.tables import HEADER_FORMAT, open_workbook, write_csv_files, write_rows
+from qc.review.appeals import GIVES_POINTS_BACK
 from qc.review.final import final_score
 from qc.review.rescore import Progress, Replayed, replay
 from qc.store import Store
@@ -107,10 +108,7 @@ def _review_state(store: Store, ids: list[str]) -> dict[str, tuple[dict[str, Any
             out[m["call_id"]][1].append(m)
         given = conn.execute(
             select(appeals.c.call_id, func.sum(appeals.c.points))
-            .where(
-                appeals.c.call_id.in_(ids),
-                (appeals.c.state == "partial") | ((appeals.c.state == "accepted") & appeals.c.hit_id.is_(None)),
-            )
+            .where(appeals.c.call_id.in_(ids), GIVES_POINTS_BACK)
             .group_by(appeals.c.call_id)
         )
         for call_id, points in given:
@@ -163,13 +161,19 @@ def _example(
         )  # fmt: skip
 
 
+def check_diff_path(path: Path) -> str:
+    """The output's format (.xlsx or .csv), checked before a month is replayed, not after."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in DIFF_FORMATS:
+        raise ReportError(f"{path}: the diff is written as {' or '.join(DIFF_FORMATS)}, not {suffix or 'no suffix'}")
+    return suffix
+
+
 def write_diff(diff: LexiconDiff, path: Path) -> Path:
     """The diff as a workbook (规则变化, 坐席分数变化, 示例) or as three CSV files (FILE.csv for the
     rules, FILE-agents.csv, FILE-examples.csv); cells are safe against formula injection."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in DIFF_FORMATS:
-        raise ReportError(f"{path}: the diff is written as {' or '.join(DIFF_FORMATS)}, not {suffix or 'no suffix'}")
+    suffix = check_diff_path(path)
     tables = (
         (diff.rules_frame(), "规则变化", RULE_HEADERS, path),
         (diff.agents_frame(), "坐席分数变化", AGENT_HEADERS, path.with_name(f"{path.stem}-agents{path.suffix}")),

@@ -197,3 +197,11 @@ def test_appeals_through_the_cli(desk, db_url):
     assert [json.loads(line)["state"] for line in listed.stdout.splitlines()] == ["accepted"]
     shown = json.loads(_run("show", BAD, "--json", "--db", db_url).stdout)
     assert shown["review"]["appeals"][0]["decided_by"] == "qa"
+
+
+@pytest.mark.parametrize("days", ["seven", "0"])
+def test_a_bad_appeal_window_setting_is_one_line(desk, db_url, monkeypatch, days):
+    monkeypatch.setenv("QC_APPEAL_DAYS", days)
+    done = _run("appeal", "open", BAD, "--reason", "不服", "--by", "a3072", "--db", db_url)
+    assert done.exit_code == 1 and done.stderr.count("\n") == 1 and "QC_APPEAL_DAYS" in done.stderr
+    assert desk.list_appeals() == []

@@ -213,3 +213,17 @@ def test_an_edit_beyond_phrase_rules_rescores_every_call(db_url, tmp_path):
     edited = _edited(tmp_path, "negative:     {deduction: 2,", "negative:     {deduction: 3,")
     done = _run("rescore", "--lexicons", str(edited), "--db", db_url)
     assert "8 scored again" in done.stdout and "0 out of the edit's reach" in done.stdout
+
+
+def test_lexicon_diff_refuses_an_unknown_format_before_replaying(tmp_path, monkeypatch):
+    """The suffix is checked first: no database is even opened, nothing is written."""
+    import qc.review.lexicon_diff as diff_module
+
+    def never(*_args, **_kwargs):  # noqa: ANN202
+        raise AssertionError("the month was replayed before the output format was checked")
+
+    monkeypatch.setattr(diff_module, "lexicon_diff", never)
+    out = tmp_path / "diff.txt"
+    done = _run("lexicon", "diff", "--month", "2026-11", "--out", str(out), "--db", f"sqlite:///{tmp_path / 'x.db'}")
+    assert done.exit_code == 1 and "written as .xlsx or .csv, not .txt" in done.stderr
+    assert not out.exists()
