@@ -1,0 +1,1 @@
+"""Running batches on a cluster: the Ray backend of qc transcribe|score --ray (issue 13)."""
