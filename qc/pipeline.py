@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qc.classify.categories import CallCategorizer
-from qc.errors import Failure, InputError, OutputError, StoreError
+from qc.errors import Failure, InputError, OutputError, QCError, StoreError
 from qc.files import describe_os_error
 from qc.formats import read_transcript
 from qc.inspection.engine import Inspector, call_categorizer, with_categories
@@ -30,6 +30,7 @@ from qc.speech.audio import AUDIO_SUFFIXES
 from qc.speech.recordings import DEFAULT_NAME_PATTERN, CallMeta, read_manifest, resolve_recordings
 from qc.speech.transcribe import CallTranscriber, TranscribeOptions, write_transcript
 from qc.store import Store
+from qc.store.rows import CallRows, rows_of
 from qc.workers import Task, run_in_workers
 
 log = logging.getLogger(__name__)
@@ -185,17 +186,44 @@ def _first_of_each(metas: Sequence[CallMeta], fail: Callable[[Failure], None]) -
 # --- worker tasks (module-level functions, so they pickle by name) -------------------------------
 
 
-def _setup_scoring(lexicon: Lexicon) -> Inspector:
+@dataclass(frozen=True, slots=True)
+class ScoredCall:
+    """A scored transcript file as a worker hands it back: the rows to store and the result to report."""
+
+    rows: CallRows
+    result: CallResult
+
+
+def _setup_scoring(lexicon: Lexicon) -> tuple[Inspector, CallCategorizer | None]:
     # The validated lexicon itself travels to the workers: never read again from disk, where it
-    # may have been edited since the run started. Call categories are found in the main process,
-    # a batch at a time (with_categories).
-    return Inspector(lexicon, categorize=False)
+    # may have been edited since the run started. Each worker finds call categories too, a chunk at
+    # a time, so the main process only writes.
+    return Inspector(lexicon, categorize=False), call_categorizer(lexicon, lexicon.settings.learned_layer)
 
 
-def _score_file(inspector: object, path: Path) -> Scored:
-    assert isinstance(inspector, Inspector)
-    transcript = read_transcript(path)
-    return transcript, inspector.score(transcript)
+def _score_file(state: object, path: Path) -> ScoredCall:
+    return _score_transcripts(state, [read_transcript(path)])[0]
+
+
+def _score_files(state: object, paths: Sequence[Path]) -> list[ScoredCall | Failure]:
+    """A chunk of transcript files: read each (a bad file is its own Failure), then score them
+    together (one learned-layer call, one categorizer call for the chunk)."""
+    outcomes: list[ScoredCall | Failure | None] = [None] * len(paths)
+    read: list[tuple[int, Transcript]] = []
+    for k, path in enumerate(paths):
+        try:
+            read.append((k, read_transcript(path)))
+        except QCError as err:
+            outcomes[k] = Failure(getattr(err, "path", None) or str(path), getattr(err, "reason", None) or str(err))
+    for (k, _), scored in zip(read, _score_transcripts(state, [t for _, t in read]), strict=True):
+        outcomes[k] = scored
+    return outcomes  # type: ignore[return-value]
+
+
+def _score_transcripts(state: object, transcripts: list[Transcript]) -> list[ScoredCall]:
+    inspector, categorizer = state  # type: ignore[misc]
+    pairs = with_categories(categorizer, list(zip(transcripts, inspector.score_many(transcripts), strict=True)))
+    return [ScoredCall(rows_of(t, r), r) for t, r in pairs]
 
 
 def _setup_recognition(
@@ -254,7 +282,7 @@ def score_inputs(
     recognition, summary, inputs = _start(paths, recognition, on_failure)
     fail = summary.fail
     guard = DuplicateGuard()
-    pending: list[Scored] = []
+    pending: list[Scored | ScoredCall] = []
     from qc.review.desk import ReviewDesk
 
     categorizer: CallCategorizer | None = None  # built on the first batch (the classifier takes a second)
@@ -266,27 +294,29 @@ def score_inputs(
         if not pending:
             return
         nonlocal categorizer, categorizer_built
-        if not categorizer_built:
+        recognised = [p for p in pending if isinstance(p, tuple)]  # recordings: categories found here
+        if recognised and not categorizer_built:
             categorizer, categorizer_built = call_categorizer(lexicon, lexicon.settings.learned_layer), True
-        pending[:] = with_categories(categorizer, pending)
-        pending[:] = _unlocked(store, pending, fail)
-        saved = save_batch(store, pending, lexicon.root, fail) if pending else []
+        found = iter(with_categories(categorizer, recognised))
+        batch = [p if isinstance(p, ScoredCall) else _as_stored(next(found)) for p in pending]
+        batch = _unlocked(store, batch, fail)
+        saved = save_batch(store, batch, lexicon.root, fail) if batch else []
         # human work (verdicts, missed findings) is applied again to the calls just re-scored
-        for line in desk.carry_over([t.call_id for t, _ in saved]):
+        for line in desk.carry_over([s.rows.call_id for s in saved]):
             log.warning("%s", line)
         for stored in saved:
             summary.done += 1
             if on_result is not None:
-                on_result(stored[1])
+                on_result(stored.result)
         pending.clear()
 
-    def take(outcomes: Iterator[Scored | Failure], stage: str, total: int) -> None:
+    def take(outcomes: Iterator[Scored | ScoredCall | Failure], stage: str, total: int) -> None:
         for done, outcome in enumerate(outcomes, start=1):
             if isinstance(outcome, Failure):
                 fail(outcome)
             else:
-                transcript = outcome[0]
-                duplicate = guard.check(transcript.call_id, transcript.source or "?")
+                call_id, source = _identity(outcome)
+                duplicate = guard.check(call_id, source)
                 if duplicate is not None:
                     fail(duplicate)
                 else:
@@ -299,9 +329,9 @@ def score_inputs(
 
     transcripts = inputs.transcripts
     if transcripts:
-        task: Task[Path, Scored] = Task(_setup_scoring, (lexicon,), _score_file, _name_path)
+        task: Task[Path, ScoredCall] = Task(_setup_scoring, (lexicon,), _score_file, _name_path, _score_files)
         jobs = recognition.jobs if len(transcripts) >= PARALLEL_FROM else 1
-        take(run_in_workers(task, transcripts, jobs), "scoring", len(transcripts))  # type: ignore[arg-type]
+        take(run_in_workers(task, transcripts, jobs), "scoring", len(transcripts))
     recordings = _first_of_each(inputs.recordings, fail)
     if recordings:
         options, jobs = _per_worker(recognition, len(recordings))
@@ -313,12 +343,22 @@ def score_inputs(
     return summary
 
 
-def _unlocked(store: Store, batch: list[Scored], fail: Callable[[Failure], None]) -> list[Scored]:
+def _identity(outcome: Scored | ScoredCall) -> tuple[str, str]:
+    """(call_id, the file it came from) of a scored call, for the duplicate check."""
+    if isinstance(outcome, ScoredCall):
+        return outcome.rows.call_id, outcome.rows.call.get("source") or "?"
+    return outcome[0].call_id, outcome[0].source or "?"
+
+
+def _as_stored(scored: Scored) -> ScoredCall:
+    return ScoredCall(rows_of(*scored), scored[1])
+
+
+def _unlocked(store: Store, batch: list[ScoredCall], fail: Callable[[Failure], None]) -> list[ScoredCall]:
     """The calls whose month is not locked (qc month lock); each other one is a failure: a locked
     month's results never change."""
     from sqlalchemy import select
 
-    from qc.store import month_of
     from qc.store.tables import month_locks
 
     with store.engine.connect() as conn:
@@ -327,15 +367,17 @@ def _unlocked(store: Store, batch: list[Scored], fail: Callable[[Failure], None]
         return batch
     kept = []
     for item in batch:
-        month = month_of(item[0].started_at)
+        month = item.rows.call["month"]
         if month in locked:
-            fail(Failure(item[0].source or item[0].call_id, f"{month} is locked (qc month lock); not scored again"))
+            fail(Failure(item.rows.label, f"{month} is locked (qc month lock); not scored again"))
         else:
             kept.append(item)
     return kept
 
 
-def save_batch(store: Store, batch: list[Scored], lexicon_root: str, fail: Callable[[Failure], None]) -> list[Scored]:
+def save_batch(
+    store: Store, batch: list[ScoredCall], lexicon_root: str, fail: Callable[[Failure], None]
+) -> list[ScoredCall]:
     """Store a batch in one transaction; returns what was stored.
 
     If the batch is refused, each call is tried on its own, so one call the database will not take
@@ -343,7 +385,7 @@ def save_batch(store: Store, batch: list[Scored], lexicon_root: str, fail: Calla
     (disk full, connection lost): the error is raised and the batch stops.
     """
     try:
-        store.save(batch, lexicon_root)
+        store.save_rows([item.rows for item in batch], lexicon_root)
         return batch
     except StoreError as err:
         if len(batch) == 1:
@@ -354,14 +396,14 @@ def save_batch(store: Store, batch: list[Scored], lexicon_root: str, fail: Calla
     errors = []
     for item in batch:
         try:
-            store.save([item], lexicon_root)
+            store.save_rows([item.rows], lexicon_root)
             stored.append(item)
         except StoreError as err:
             errors.append((item, err))
     if not stored:
         raise first_error
     for item, err in errors:
-        fail(Failure(item[0].source or item[0].call_id, f"not stored: {err}"))
+        fail(Failure(item.rows.label, f"not stored: {err}"))
     return stored
 
 

@@ -40,11 +40,15 @@ class Task(Generic[T, R]):
         setup_args: tuple[object, ...],
         run: Callable[[object, T], R],
         name: Callable[[T], str],
+        run_batch: Callable[[object, Sequence[T]], list[R | Failure]] | None = None,
     ) -> None:
         self.setup = setup
         self.setup_args = setup_args
         self.run = run
         self.name = name
+        # optional: a chunk at once (one model call for all its inputs); it must give one outcome per
+        # input, a Failure for a bad one. Should it raise, the chunk is run input by input with ``run``.
+        self.run_batch = run_batch
 
 
 def run_safely(task: Task[T, R], state: object, item: T) -> R | Failure:
@@ -71,9 +75,23 @@ def _init(task: Task[object, object]) -> None:
     _state = task.setup(*task.setup_args)
 
 
+def run_items(task: Task[T, R], state: object, items: Sequence[T]) -> list[R | Failure]:
+    """One outcome per item: the whole chunk through ``run_batch`` where the task has one, else (or if
+    it fails) item by item, so a bug in the batch path costs speed, not inputs."""
+    if task.run_batch is not None and len(items) > 1:
+        try:
+            outcomes = task.run_batch(state, items)
+            if len(outcomes) == len(items):
+                return outcomes
+            log.warning("batch gave %d outcomes for %d inputs; running them one by one", len(outcomes), len(items))
+        except Exception:  # noqa: BLE001 - fall back to one input at a time, which names the input at fault
+            log.debug("batch failed; running its %d inputs one by one", len(items), exc_info=True)
+    return [run_safely(task, state, item) for item in items]
+
+
 def _run_chunk(items: Sequence[T]) -> list[R | Failure]:
     assert _task is not None
-    return [run_safely(_task, _state, item) for item in items]  # type: ignore[misc]
+    return run_items(_task, _state, items)  # type: ignore[arg-type]
 
 
 def run_in_workers(
@@ -90,8 +108,8 @@ def run_in_workers(
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo) or 1))
     if jobs == 1 or len(todo) < min_parallel:
         state = task.setup(*task.setup_args) if todo else None
-        for item in todo:
-            yield run_safely(task, state, item)
+        for i in range(0, len(todo), chunk):
+            yield from run_items(task, state, todo[i : i + chunk])
         return
     size = max(1, min(chunk, -(-len(todo) // jobs)))
     for _attempt in range(2):
@@ -170,7 +188,7 @@ class WorkerPool(Generic[T, R]):
         if self.jobs == 1:
             if self._state is None:
                 self._state = self.task.setup(*self.task.setup_args)
-            return [run_safely(self.task, self._state, item) for item in items]
+            return run_items(self.task, self._state, items)
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.jobs, initializer=_init, initargs=(self.task,))
         size = max(1, min(self.chunk, -(-len(items) // self.jobs)))

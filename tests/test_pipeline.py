@@ -159,7 +159,7 @@ def test_results_are_printed_only_once_stored(tmp_path, monkeypatch):
     for i in range(5):
         _call(tmp_path / "calls" / f"{i}.json", call_id=f"FULL-{i}")
     saved = {"batches": 0}
-    original = Store.save
+    original = Store.save_rows
 
     def filling_up(self, items, lexicon_root=None):
         items = list(items)
@@ -168,7 +168,7 @@ def test_results_are_printed_only_once_stored(tmp_path, monkeypatch):
         saved["batches"] += 1
         return original(self, items, lexicon_root)
 
-    monkeypatch.setattr(Store, "save", filling_up)
+    monkeypatch.setattr(Store, "save_rows", filling_up)
     monkeypatch.setattr("qc.pipeline.PARALLEL_FROM", 10_000)
     db = f"sqlite:///{tmp_path / 'qc.db'}"
     from qc.pipeline import score_inputs as run
@@ -182,15 +182,15 @@ def test_results_are_printed_only_once_stored(tmp_path, monkeypatch):
 def test_one_call_the_database_refuses_does_not_sink_its_batch(tmp_path, monkeypatch):
     for i in range(4):
         _call(tmp_path / "calls" / f"{i}.json", call_id=f"ONE-{i}")
-    original = Store.save
+    original = Store.save_rows
 
     def picky(self, items, lexicon_root=None):
         items = list(items)
-        if any(t.call_id == "ONE-2" for t, _ in items):
+        if any(c.call_id == "ONE-2" for c in items):
             raise StoreError("value too long for type character varying(128)")
         return original(self, items, lexicon_root)
 
-    monkeypatch.setattr(Store, "save", picky)
+    monkeypatch.setattr(Store, "save_rows", picky)
     failures: list[Failure] = []
     db = f"sqlite:///{tmp_path / 'qc.db'}"
     summary = score_inputs([tmp_path / "calls"], _lexicon(), Store(db), on_failure=failures.append)

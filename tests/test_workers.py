@@ -91,3 +91,20 @@ def test_chunks_travel_without_the_task():
     with WorkerPool(task, jobs=2, chunk=10) as pool:
         assert pool.map(items) == [i + 1 for i in items]
         assert pool.map(items[:7]) == [i + 1 for i in items[:7]]
+
+
+def _run_batch(offset: object, items: list[int]) -> list[int | Failure]:
+    if 13 in items:
+        raise RuntimeError("a bug in the batch path")
+    return [item + 1000 for item in items]
+
+
+@pytest.mark.issue(13)
+def test_a_batch_path_that_fails_falls_back_to_one_input_at_a_time():
+    """A chunk goes through run_batch (one model call for all of it); if that raises, the chunk is
+    run input by input, so only the input at fault becomes a Failure."""
+    task = Task(_setup, (100,), _run, _name, _run_batch)
+    assert list(run_in_workers(task, [1, 2], jobs=1)) == [1001, 1002]
+    outcomes = list(run_in_workers(task, [1, 3, 13], jobs=1))
+    assert outcomes[0] == 101 and outcomes[2] == 113  # run one by one: no +1000
+    assert isinstance(outcomes[1], Failure) and outcomes[1].path == "item-3"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,8 +21,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from qc.config import database_url
 from qc.errors import StoreError
-from qc.formats import checks_to_dict, transcript_to_dict
-from qc.schema import CallResult, Hit, Transcript
+from qc.schema import CallResult, Transcript
+from qc.store.rows import CallRows, rows_of
 from qc.store.tables import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -38,56 +37,9 @@ from qc.store.tables import (
 )
 
 
-def _call_row(t: Transcript) -> dict[str, Any]:
-    return {
-        "call_id": t.call_id,
-        "agent_id": t.agent_id,
-        "agent_name": t.agent_name,
-        "started_at": t.started_at,
-        "month": month_of(t.started_at),
-        "source": t.source,
-        "audio": t.audio,
-        "transcript": transcript_to_dict(t),
-    }
-
-
-def _result_row(r: CallResult, scored_at: str) -> dict[str, Any]:
-    return {
-        "call_id": r.call_id,
-        "ruleset": r.ruleset,
-        "score": r.score,
-        "veto": r.veto,
-        "polite_count": r.polite_count,
-        "polite_terms": dict(r.polite_terms),
-        "checks": checks_to_dict(r.checks),
-        "warnings": list(r.warnings),
-        "scored_at": scored_at,
-        "item_scores": {name: asdict(score) for name, score in r.items.items()},
-    }
-
-
-_HIT_FIELDS = tuple(Hit.__dataclass_fields__)
-
-
-def _hit_row(call_id: str, seq: int, h: Hit) -> dict[str, Any]:
-    return {"call_id": call_id, "seq": seq, **{f: getattr(h, f) for f in _HIT_FIELDS}}
-
-
 def call_and_result(call_id: str) -> Any:
     """SELECT one stored call joined with its result (every column of both)."""
     return select(calls, results).join(results, results.c.call_id == calls.c.call_id).where(calls.c.call_id == call_id)
-
-
-def month_of(started_at: str | None) -> str | None:
-    """'2026-11-03T09:15:00+08:00' → '2026-11' (None when absent or not a date)."""
-    if not started_at or len(started_at) < 7:
-        return None
-    candidate = started_at[:7]
-    try:
-        datetime.strptime(candidate, "%Y-%m")
-    except ValueError:
-        return None
-    return candidate
 
 
 def _now() -> str:
@@ -229,25 +181,30 @@ class Store:
             raise StoreError(f"database error in {self._display()}: {one_line(err)}") from None
 
     def save(self, items: Iterable[tuple[Transcript, CallResult]], lexicon_root: str | None = None) -> int:
-        """Store (or replace) a batch of calls and their results in one transaction; returns the count.
+        """Store (or replace) a batch of calls and their results in one transaction; returns the count."""
+        return self.save_rows([rows_of(t, r) for t, r in items], lexicon_root)
+
+    def save_rows(self, items: Iterable[CallRows], lexicon_root: str | None = None) -> int:
+        """Store (or replace) a batch of calls, as rows built where they were scored, in one
+        transaction; returns the count.
 
         A handful of set-based statements per batch rather than eight per call: storing is what
         limits a month's re-score, not scoring.
         """
-        batch = list({t.call_id: (t, r) for t, r in items}.values())  # the last of a repeated call_id wins
+        batch = list({c.call_id: c for c in items}.values())  # the last of a repeated call_id wins
         if not batch:
             return 0
-        ids = [t.call_id for t, _ in batch]
+        ids = [c.call_id for c in batch]
         now = _now()
         with self.transaction() as conn:
-            for version in sorted({r.ruleset for _, r in batch} - self._known_rulesets):
+            for version in sorted({c.result["ruleset"] for c in batch} - self._known_rulesets):
                 conn.execute(
                     self._insert(rulesets)
                     .values(version=version, lexicon_root=lexicon_root, first_used_at=now)
                     .on_conflict_do_nothing()
                 )
-            named = {t.agent_id: t.agent_name for t, _ in batch if t.agent_name}
-            for agent_id in sorted({t.agent_id for t, _ in batch}):
+            named = {c.call["agent_id"]: c.call["agent_name"] for c in batch if c.call["agent_name"]}
+            for agent_id in sorted({c.call["agent_id"] for c in batch}):
                 upsert = self._insert(agents).values(agent_id=agent_id, agent_name=named.get(agent_id))
                 if agent_id in named:
                     upsert = upsert.on_conflict_do_update(
@@ -259,15 +216,15 @@ class Store:
                 conn.execute(delete(call_categories).where(call_categories.c.call_id.in_(chunk)))
                 conn.execute(delete(results).where(results.c.call_id.in_(chunk)))
                 conn.execute(delete(calls).where(calls.c.call_id.in_(chunk)))
-            conn.execute(calls.insert(), [_call_row(t) for t, _ in batch])
-            conn.execute(results.insert(), [_result_row(r, now) for _, r in batch])
-            hit_rows = [_hit_row(r.call_id, i, h) for _, r in batch for i, h in enumerate(r.hits)]
+            conn.execute(calls.insert(), [c.call for c in batch])
+            conn.execute(results.insert(), [{**c.result, "scored_at": now} for c in batch])
+            hit_rows = [h for c in batch for h in c.hits]
             if hit_rows:
                 conn.execute(hits.insert(), hit_rows)
-            category_rows = [{"call_id": r.call_id, **asdict(c)} for _, r in batch for c in r.categories]
+            category_rows = [row for c in batch for row in c.categories]
             if category_rows:
                 conn.execute(call_categories.insert(), category_rows)
-        self._known_rulesets.update(r.ruleset for _, r in batch)
+        self._known_rulesets.update(c.result["ruleset"] for c in batch)
         return len(batch)
 
     def note_ruleset(self, version: str, lexicon_root: str | None, fingerprints: Mapping[str, str]) -> None:

@@ -150,3 +150,22 @@ def test_prefilter_names_the_utterances_holding_an_anchor(small):
     )
     result = small.score(Transcript("t", "1024", utts))
     assert sorted(h.utterance for h in result.hits if h.rule_id == "T-NS-001") == [0, 4]
+
+
+@pytest.mark.issue(13)
+def test_scoring_many_calls_at_once_gives_each_call_its_own_result():
+    """score_many asks the learned layer once for all the calls' turns; each result must still be
+    exactly the one score gives that call alone (a misaligned slice would move suspicions between
+    calls). The sample calls plus rule-breaking turns long enough for the layer to judge."""
+    from qc.formats import read_transcript
+    from tests.conftest import LEXICONS, ROOT
+
+    inspector = Inspector(load_lexicon(LEXICONS), categorize=False)
+    assert inspector.suspects is not None, "the shipped suspect model is needed for this test"
+    calls = [read_transcript(p) for p in sorted((ROOT / "samples" / "calls").glob("*.json"))]
+    odd = Utterance("agent", "你自己不会看吗，这种事情别来烦我，我们这边管不了的", 1.0, 4.0)
+    calls += [replace(c, call_id=c.call_id + "-x", utterances=(*c.utterances, odd)) for c in calls[::2]]
+    alone = [inspector.score(c) for c in calls]
+    together = inspector.score_many(calls)
+    assert together == alone
+    assert any(h.status == "suspected" for r in alone for h in r.hits), "no suspicion: the test would prove nothing"
