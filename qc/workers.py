@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -139,16 +140,27 @@ def run_in_workers(
 _BROKEN = object()
 
 
+# Chunks submitted ahead per worker: enough that a worker never waits for the main process to hand
+# it work, few enough that results waiting for a slower consumer (the database writer) stay bounded.
+AHEAD_PER_WORKER = 4
+
+
 def _run_pool(task: Task[T, R], todo: Sequence[T], jobs: int, size: int) -> Iterator[R | Failure | object]:
-    """Outcomes in order until the pool breaks; then one ``_BROKEN`` marker and stop."""
-    chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+    """Outcomes in order until the pool breaks; then one ``_BROKEN`` marker and stop. At most
+    ``AHEAD_PER_WORKER × jobs`` chunks are in flight: the workers score ahead of the consumer while it
+    stores, and the consumer never holds more than that window of results."""
+    chunks = deque(todo[i : i + size] for i in range(0, len(todo), size))
     with ProcessPoolExecutor(jobs, initializer=_init, initargs=(task,)) as pool:
-        futures: list[Future[list[R | Failure]]] = [pool.submit(_run_chunk, c) for c in chunks]
-        for future, part in zip(futures, chunks, strict=True):
+        window: deque[tuple[Future[list[R | Failure]], Sequence[T]]] = deque()
+        while chunks or window:
+            while chunks and len(window) < AHEAD_PER_WORKER * jobs:
+                part = chunks.popleft()
+                window.append((pool.submit(_run_chunk, part), part))
+            future, part = window.popleft()
             try:
                 results = future.result()
             except BrokenProcessPool:
-                for f in futures:
+                for f, _ in window:
                     f.cancel()
                 yield _BROKEN
                 return

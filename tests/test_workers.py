@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,27 @@ def test_a_batch_path_that_fails_falls_back_to_one_input_at_a_time():
     outcomes = list(run_in_workers(task, [1, 3, 13], jobs=1))
     assert outcomes[0] == 101 and outcomes[2] == 113  # run one by one: no +1000
     assert isinstance(outcomes[1], Failure) and outcomes[1].path == "item-3"
+
+
+def _mark_setup(folder: str) -> str:
+    return folder
+
+
+def _mark(folder: object, item: int) -> int:
+    (Path(str(folder)) / f"{item}.started").touch()
+    return item
+
+
+@pytest.mark.issue(13)
+def test_workers_run_only_a_bounded_window_ahead_of_a_slow_consumer(tmp_path, monkeypatch):
+    """The pool scores ahead of the database writer, but only a window of chunks: a consumer that
+    stops (a slow database) does not make the workers score — and hold — the whole batch."""
+    import time
+
+    monkeypatch.setattr("qc.workers.AHEAD_PER_WORKER", 1)
+    task = Task(_mark_setup, (str(tmp_path),), _mark, _name)
+    outcomes = run_in_workers(task, list(range(12)), jobs=2, chunk=1)
+    assert next(outcomes) == 0
+    time.sleep(1.5)  # the consumer is busy; idle workers would start everything if it were submitted
+    assert len(list(tmp_path.glob("*.started"))) <= 2
+    assert list(outcomes) == list(range(1, 12))
