@@ -151,12 +151,26 @@ def _setup(lexicon: Lexicon) -> _Worker:
 def _score(worker: object, job: Job) -> CallResult | None:
     """The call scored again, or None when the edit cannot touch it (qc.review.edit_scope)."""
     assert isinstance(worker, _Worker)
+    transcript = _to_score(worker, job)
+    return None if transcript is None else worker.inspector.score(transcript)
+
+
+def _score_batch(worker: object, batch: Sequence[Job]) -> list[CallResult | None | Failure]:
+    """A chunk of calls: those the edit can touch scored together (one learned-layer call). Any
+    error makes the pool run the chunk call by call with ``_score``, which names the call at fault."""
+    assert isinstance(worker, _Worker)
+    transcripts = [_to_score(worker, job) for job in batch]
+    scored = iter(worker.inspector.score_many([t for t in transcripts if t is not None]))
+    return [None if t is None else next(scored) for t in transcripts]
+
+
+def _to_score(worker: _Worker, job: Job) -> Transcript | None:
+    """The stored call's transcript, or None when the edit cannot touch it."""
     call_id, text, source, audio, changed, stored, reviewed = job
     data = _decoded(text)
     if changed is not None and not _touched(worker.scope(changed), call_id, data, audio, stored, reviewed):
         return None
-    transcript = replace(transcript_from_dict(data, f"stored call {call_id}"), source=source, audio=audio)
-    return worker.inspector.score(transcript)
+    return replace(transcript_from_dict(data, f"stored call {call_id}"), source=source, audio=audio)
 
 
 def _decoded(text: Any) -> Any:
@@ -187,7 +201,7 @@ def replay(
     with store.engine.connect() as conn:
         locked = set() if include_locked else {m for (m,) in conn.execute(select(month_locks.c.month))}
         total = conn.execute(_filtered(select(func.count()).select_from(calls), month, agent)).scalar_one()
-    task: Task[Job, CallResult | None] = Task(_setup, (lexicon,), _score, _name)
+    task: Task[Job, CallResult | None] = Task(_setup, (lexicon,), _score, _name, _score_batch)
     # a few calls are scored here: starting workers (each compiles the lexicon) would cost more
     with WorkerPool(task, 1 if total < PARALLEL_FROM else jobs) as pool:
         yield from _slices(store, lexicon, month, agent, force, progress, on_progress, pool, locked, total)
