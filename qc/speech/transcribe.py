@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,28 +108,34 @@ class CallTranscriber:
             reason = "file not found" if isinstance(err, FileNotFoundError) else describe_os_error(err)
             raise InputError(meta.path, f"cannot read recording ({reason})") from None
         key = self.cache_key(audio_hash)
-        cached = cache_dir() / "transcripts" / f"{key}.json"
-        body = None if self.options.force else _read_cache(cached)
+        body = None if self.options.force else _read_cache(_cache_file(key))
         if body is None:
             body = self._recognise(path)
             body["asr"]["cache_key"] = key
-            try:
-                write_text_atomic(cached, json.dumps(body, ensure_ascii=False), make_parents=True)
-            except OutputError as err:  # the transcript is still good; only the next run pays again
-                log.warning("transcript cache not written: %s", err)
-        utts = tuple(Utterance(**u) for u in body["utterances"])
-        audio = os.path.realpath(path)
-        return Transcript(
-            meta.call_id,
-            meta.agent_id,
-            utts,
-            meta.agent_name,
-            meta.started_at,
-            source=audio,
-            audio=audio,
-            asr=body["asr"],
-            roles=body["roles"],
-        )
+            _write_cache(key, body)
+        return _transcript(meta, body)
+
+    def audio_key(self, data: bytes) -> str:
+        """The cache key of a recording already read into memory: a driver that sends recordings to
+        other machines as bytes hashes what it sends, without reading the file twice."""
+        return self.cache_key(hashlib.sha256(data).hexdigest())
+
+    def cached(self, meta: CallMeta, key: str) -> Transcript | None:
+        """The transcript cached under ``key`` (``audio_key``) for this recording, or None when there is
+        none or ``force`` is set. Never loads the model: a Ray driver takes what is done before it
+        submits anything, on a machine that may never recognise a word itself."""
+        body = None if self.options.force else _read_cache(_cache_file(key))
+        return None if body is None else _transcript(meta, body)
+
+    def remember(self, key: str, transcript: Transcript) -> None:
+        """Cache a transcript recognised elsewhere (a Ray worker on another machine, with its own disk)
+        under this machine's ``key``, so that the next run here finds it."""
+        body = {
+            "utterances": [asdict(u) for u in transcript.utterances],
+            "roles": transcript.roles,
+            "asr": {**(transcript.asr or {}), "cache_key": key},
+        }
+        _write_cache(key, body)
 
     def _recognise(self, path: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
@@ -222,6 +228,34 @@ class CallTranscriber:
             "avg_logprob": seg.avg_logprob,
             "no_speech_prob": seg.no_speech_prob,
         }
+
+
+def _transcript(meta: CallMeta, body: dict[str, Any]) -> Transcript:
+    """A call's transcript from a cached (or just recognised) body and the call's metadata."""
+    utts = tuple(Utterance(**u) for u in body["utterances"])
+    audio = os.path.realpath(meta.path)
+    return Transcript(
+        meta.call_id,
+        meta.agent_id,
+        utts,
+        meta.agent_name,
+        meta.started_at,
+        source=audio,
+        audio=audio,
+        asr=body["asr"],
+        roles=body["roles"],
+    )
+
+
+def _cache_file(key: str) -> Path:
+    return cache_dir() / "transcripts" / f"{key}.json"
+
+
+def _write_cache(key: str, body: dict[str, Any]) -> None:
+    try:
+        write_text_atomic(_cache_file(key), json.dumps(body, ensure_ascii=False), make_parents=True)
+    except OutputError as err:  # the transcript is still good; only the next run pays again
+        log.warning("transcript cache not written: %s", err)
 
 
 def _digest(text: str) -> str:
