@@ -233,20 +233,46 @@ def asr_options(fn: Callable[..., None]) -> Callable[..., None]:
         ),
         click.option("--force", is_flag=True, help="Transcribe again even when a cached transcript exists."),
         click.option("--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores)."),
+        click.option(
+            "--ray",
+            "ray_address",
+            is_flag=False,
+            flag_value="local",
+            default=None,
+            metavar="[ADDRESS]",
+            help="Transcribe on Ray (pip install 'qc[ray]'): alone, a local Ray; auto, the cluster this machine "
+            "joined (ray start); or HOST:PORT / ray://HOST:PORT. Put it after the paths, or write --ray=ADDRESS.",
+        ),
     ]
 
     @functools.wraps(fn)
     def command(  # type: ignore[no-untyped-def]
-        *args, model_dir, device, compute_type, beam_size, agent_channel, name_pattern, force, jobs, **kwargs
+        *args,
+        model_dir,
+        device,
+        compute_type,
+        beam_size,
+        agent_channel,
+        name_pattern,
+        force,
+        jobs,
+        ray_address,
+        **kwargs,
     ):
         try:
-            resolved = resolve_device(device)
+            # on Ray the GPUs are the cluster's, not this machine's: the driver checks them (qc.cluster)
+            resolved = "cuda" if device == "cuda" and ray_address is not None else resolve_device(device)
+            if ray_address is not None:
+                from qc.cluster.connect import check_address, require_ray
+
+                check_address(ray_address)
+                require_ray()
         except QCError as err:
             raise _fail(str(err)) from None
         compute_type = compute_type or DEFAULT_COMPUTE_TYPE[resolved]
         asr = AsrSettings(model_dir=model_dir, device=resolved, compute_type=compute_type, beam_size=beam_size)
         options = TranscribeOptions(asr, 0 if agent_channel == "left" else 1, force)
-        return fn(*args, recognition=Recognition(options, name_pattern, jobs), **kwargs)
+        return fn(*args, recognition=Recognition(options, name_pattern, jobs, ray_address), **kwargs)
 
     for option in reversed(options):
         command = option(command)
@@ -488,10 +514,76 @@ def report_monthly(
     names = {r.info.id: r.info.name for r in lexicon.rules}  # judged rules with no hit left this month
     written = monthly_report(
         _store(db_url), month, out_path, pass_mark, agent, mask=not no_mask, call_category=call_category,
-        rule_names=names,
+        rule_names=names, lexicon=lexicon,
     )  # fmt: skip
     also = f" and {written.also}" if written.also else ""
     log.info("%s: %d call(s), %d agent(s) → %s%s", month, written.rows, written.agents, written.path, also)
+
+
+@report.command("weekly")
+@click.option("--week", required=True, metavar="YYYY-Www", help="The ISO week (Monday to Sunday, by started_at).")
+@out_option("FILE.xlsx (小结, 班组, 违规排行, 培训计划, 示例) or FILE.html (with the examples' clips).")
+@click.option(
+    "--team-threshold",
+    default="3",
+    show_default=True,
+    metavar="N|P%",
+    help="A rule broken by at least N agents (or P% of the week's agents) gets a whole-team session; "
+    "below that, one-to-one coaching.",
+)
+@click.option("--examples", "examples_each", type=click.IntRange(0, 10), default=2, show_default=True,
+              help="Examples per training item.")  # fmt: skip
+@db_option
+@mask_option
+@library_errors
+def report_weekly(
+    week: str, out_path: Path, team_threshold: str, examples_each: int, db_url: str | None, no_mask: bool
+) -> None:
+    """The week's 小结 (calls, scores, rules broken and by whom) and training plan (全员培训 / 一对一辅导).
+
+    \b
+    Example:
+        qc report weekly --week 2026-W47 --out 2026-W47.xlsx
+        qc report weekly --week 2026-W47 --team-threshold 20% --out 2026-W47.html
+    """
+    from qc.reports.paperwork import check_out, weekly_report
+
+    check_out("weekly", out_path)
+    done = weekly_report(_store(db_url), week, out_path, team_threshold, mask=not no_mask, examples_each=examples_each)
+    log.info(
+        "%s: %d call(s), %d agent(s), %d whole-team session(s), %d one-to-one → %s",
+        week, done.calls, done.agents, done.team_sessions, done.coaching, done.path,
+    )  # fmt: skip
+
+
+@report.command("analysis")
+@month_option
+@out_option("FILE.html: one self-contained page (print it to PDF from the browser).")
+@click.option("--months", "history", type=click.IntRange(2, 24), default=6, show_default=True,
+              help="Months shown in the trends, this one included.")  # fmt: skip
+@click.option("--min-calls", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Calls an agent needs in both months to count as improving or slipping.")  # fmt: skip
+@click.option("--step", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Points of average score that count as improving or slipping.")  # fmt: skip
+@db_option
+@lexicons_option
+@library_errors
+def report_analysis(
+    month: str, out_path: Path, history: int, min_calls: int, step: float, db_url: str | None, lexicon_dir: Path | None
+) -> None:
+    """The monthly 质检分析报告: scores and trend, violations, agents improving and slipping, call
+    categories, review coverage and rule precision, recognition quality.
+
+    \b
+    Example:
+        qc report analysis --month 2026-11 --out 2026-11-分析.html
+    """
+    from qc.reports.paperwork import analysis_report, check_out
+
+    check_out("analysis", out_path)
+    pass_mark = _load(lexicon_dir).scorecard.pass_mark
+    done = analysis_report(_store(db_url), month, out_path, pass_mark, history, min_calls, step)
+    log.info("%s: %d call(s), %d agent(s) → %s", month, done.calls, done.agents, done.path)
 
 
 @cli.command()
@@ -499,22 +591,28 @@ def report_monthly(
 @click.option("--rule", default=None, help="Only this rule id (e.g. BAN-002).")
 @click.option("--agent", default=None, help="Only this agent (工号).")
 @click.option("--month", default=None, callback=lambda _c, _p, v: v and _month(v), metavar="YYYY-MM")
+@click.option("--week", default=None, metavar="YYYY-Www", help="Only calls of this ISO week (e.g. 2026-W45).")
+@click.option("--item", default=None, metavar="考评项", help="Only hits counted against this 考评项 (e.g. 服务态度).")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 @out_option("FILE.html (with audio clips), .xlsx, .csv or .jsonl")
 @db_option
 @mask_option
 @call_category_option
+@lexicons_option
 @library_errors
 def examples(
     category: str | None,
     rule: str | None,
     agent: str | None,
     month: str | None,
+    week: str | None,
+    item: str | None,
     limit: int,
     out_path: Path,
     db_url: str | None,
     no_mask: bool,
     call_category: str | None,
+    lexicon_dir: Path | None,
 ) -> None:
     """Violation examples for trainers: the hit, the turns around it, the rewrite, a clip.
 
@@ -522,13 +620,18 @@ def examples(
     Example:
         qc examples --category banned --month 2026-11 --out banned.html
         qc examples --call-category 投诉 --month 2026-11 --out complaints.html
+        qc examples --week 2026-W45 --item 服务态度 --out week45.xlsx
     """
     from qc.pipeline import examples_report
 
     written = examples_report(
-        _store(db_url), out_path, category, rule, agent, month, limit, mask=not no_mask, call_category=call_category
-    )
-    log.info("%d example(s) → %s", written.rows, written.path)
+        _store(db_url), out_path, category, rule, agent, month, limit, mask=not no_mask, call_category=call_category,
+        week=week, item=item, lexicon=_load(lexicon_dir),
+    )  # fmt: skip
+    if written.matched:
+        log.info("showing %d of %s example(s) (--limit) → %s", written.rows, f"{written.matched:,}", written.path)
+    else:
+        log.info("%d example(s) → %s", written.rows, written.path)
 
 
 @cli.command()

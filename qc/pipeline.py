@@ -45,11 +45,13 @@ Scored = tuple[Transcript, CallResult]
 
 @dataclass(frozen=True, slots=True)
 class Recognition:
-    """How recordings are turned into transcripts: recogniser options, file-name pattern, workers."""
+    """How recordings are turned into transcripts: recogniser options, file-name pattern, workers.
+    ``ray``: None for the local process pool, else a Ray address (``local``, ``auto``, ``HOST:PORT``)."""
 
     options: TranscribeOptions = field(default_factory=TranscribeOptions)
     name_pattern: str = DEFAULT_NAME_PATTERN
     jobs: int | None = None
+    ray: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +245,21 @@ def _recognise(state: object, meta: CallMeta) -> Scored | Transcript:
     return transcript, inspector.score(transcript)
 
 
+def _run_recordings(
+    task: Task[CallMeta, Scored] | Task[CallMeta, Transcript],
+    recordings: Sequence[CallMeta],
+    jobs: int,
+    ray: str | None,
+) -> Iterator[Scored | Transcript | Failure]:
+    """Each recording's outcome: the local process pool (in order), or Ray at ``ray`` (as they finish;
+    recordings already transcribed under the same settings are taken from the cache, nothing submitted)."""
+    if ray is None:
+        return run_in_workers(task, recordings, jobs, chunk=1)
+    from qc.cluster.recordings import recognise_on_ray
+
+    return recognise_on_ray(task, recordings, ray, jobs)
+
+
 def _name_path(path: Path) -> str:
     return str(path)
 
@@ -339,7 +356,7 @@ def score_inputs(
         log.info("transcribing %d recording(s) with %d worker(s)", len(recordings), jobs)
         # one recording at a time per worker: recordings differ in length by minutes, so fixed shares would
         # leave one worker idle while the other finishes its half
-        take(run_in_workers(rtask, recordings, jobs, chunk=1), "transcribing", len(recordings))  # type: ignore[arg-type]
+        take(_run_recordings(rtask, recordings, jobs, recognition.ray), "transcribing", len(recordings))  # type: ignore[arg-type]
     return summary
 
 
@@ -434,7 +451,8 @@ def transcribe_inputs(
     options, jobs = _per_worker(recognition, len(recordings))
     task: Task[CallMeta, Transcript] = Task(_setup_recognition, (options, lexicon, False), _recognise, _name_meta)
     total = len(recordings)
-    for done, outcome in enumerate(run_in_workers(task, recordings, jobs, chunk=1), start=1):  # see score_inputs
+    outcomes = _run_recordings(task, recordings, jobs, recognition.ray)  # one recording per task: see score_inputs
+    for done, outcome in enumerate(outcomes, start=1):
         if isinstance(outcome, Failure):
             fail(outcome)
         else:
@@ -472,6 +490,7 @@ class Written:
     rows: int
     agents: int = 0
     also: Path | None = None
+    matched: int = 0  # rows that matched before --limit cut them (0: nothing was cut)
 
 
 def monthly_report(
@@ -483,18 +502,23 @@ def monthly_report(
     mask: bool = True,
     call_category: str | None = None,
     rule_names: Mapping[str, str] | None = None,
+    lexicon: Lexicon | None = None,
 ) -> Written:
     """The month's quality sheets (服务质量综合考评表) as .xlsx or .csv (``qc report monthly``), with
-    final scores, review and appeals per agent, rule precision and adjustments for earlier months.
+    final scores, review and appeals per agent, rule precision and adjustments for earlier months,
+    teams, the last months' averages (whatever run stored them) and, given ``lexicon``, the title
+    block's centre, scoring in words and each hit's 考评项.
 
     A locked month is shown as it stood at its lock time (review figures, names, last month's
     scores), so its sheet made later is the same. ``rule_names``: rule id → name (the lexicon's), for
     judged rules that have no hit left in the month.
     """
     from qc.errors import ReportError
-    from qc.reports.monthly import build_monthly
+    from qc.reports.monthly import TREND_MONTHS, SheetFacts, build_monthly
+    from qc.reports.monthly_facts import sheet_facts
     from qc.reports.write import write_monthly_csv, write_monthly_xlsx
     from qc.store import load_month, previous_month
+    from qc.store.history import load_agent_teams, load_inspectors, load_month_averages, months_before
     from qc.store.queries import load_month_review, month_lock, scores_as_of
 
     suffix = out_path.suffix.lower()
@@ -507,12 +531,24 @@ def monthly_report(
             f" and call category {call_category}" if call_category else ""
         )
         raise ReportError(f"no scored calls for {month}{who} in {store.display()}; nothing written")
-    previous, _ = load_month(store, previous_month(month), agent, call_category)
-    if lock is not None and len(previous):  # last month's scores as they stood when this one was locked
+    # last month in full only for a locked month (its scores as they stood at the lock); the trend
+    # itself is averaged in the database (load_month_averages)
+    previous = load_month(store, previous_month(month), agent, call_category)[0] if lock is not None else None
+    if previous is not None and len(previous):  # last month's scores as they stood when this one was locked
         then = scores_as_of(store, previous_month(month), lock[0], agent)
         previous["score"] = previous["call_id"].map(then).fillna(previous["score"])
     review = load_month_review(store, month, agent, call_category)
-    built = build_monthly(month, calls, hits, previous, pass_mark, mask=mask, review=review, rule_names=rule_names)
+    history = load_month_averages(store, months_before(month, TREND_MONTHS), agent, call_category)
+    if previous is not None and len(previous):  # last month as it stood at the lock (see above)
+        then = previous.groupby("agent_id")["score"].mean()
+        last = history["month"] == previous_month(month)
+        history.loc[last, "avg_score"] = history.loc[last, "agent_id"].map(then).to_numpy()
+    inspectors = load_inspectors(store, month)
+    facts = sheet_facts(lexicon, inspectors) if lexicon is not None else SheetFacts(inspectors=tuple(inspectors))
+    built = build_monthly(
+        month, calls, hits, previous, pass_mark, mask=mask, review=review, rule_names=rule_names,
+        teams=load_agent_teams(store), history=history, facts=facts, per_agent=suffix == ".xlsx",
+    )  # fmt: skip
     if suffix == ".xlsx":
         write_monthly_xlsx(built, out_path)
         return Written(out_path, len(calls), len(built.summary))
@@ -530,18 +566,47 @@ def examples_report(
     limit: int | None = 200,
     mask: bool = True,
     call_category: str | None = None,
+    *,
+    week: str | None = None,
+    item: str | None = None,
+    lexicon: Lexicon | None = None,
 ) -> Written:
-    """Violation examples for trainers (``qc examples``): .html with clips, .xlsx, .csv or .jsonl."""
+    """Violation examples for trainers (``qc examples``): .html with clips, .xlsx, .csv or .jsonl.
+
+    ``week`` (ISO, 2026-W45): calls of that week. ``item`` (a 考评项 of the scorecard, 服务态度…):
+    hits of the rules that count against it, per ``lexicon`` (required with ``item``; it also
+    gives the manual's line of hits stored without one). ``Written.matched``: how many hits matched
+    when ``limit`` cut the list (0 when it did not).
+    """
     from qc.errors import ReportError
     from qc.reports.examples import build_examples
     from qc.reports.examples_write import write_examples
     from qc.store import load_hits
+    from qc.store.history import iso_week_range
+    from qc.store.queries import count_hits
 
-    rows = load_hits(store, category, rule, agent, month, limit, call_category)
+    try:
+        span = iso_week_range(week) if week else None
+    except ValueError as err:
+        raise ReportError(str(err)) from None
+    rules = None
+    if item is not None:
+        if lexicon is None:
+            raise ReportError("--item needs the lexicon (its scorecard says which rules count against each item)")
+        names = [i.name for i in lexicon.scorecard.items]
+        if item not in names:
+            raise ReportError(f"unknown 考评项 {item!r}; the scorecard has: {'、'.join(names) or 'none'}")
+        card = lexicon.scorecard
+        rules = {r.info.id for r in lexicon.rules if card.item_of(r.info.category, r.info.item) == item}
+    rows = load_hits(store, category, rule, agent, month, limit, call_category, week=span, rules=rules)
     if not rows:
         raise ReportError("no stored hits match these filters; nothing written")
-    write_examples(build_examples(rows, mask=mask), out_path)
-    return Written(out_path, len(rows))
+    total = len(rows)
+    if limit and len(rows) >= limit:
+        total = count_hits(store, category, rule, agent, month, call_category, week=span, rules=rules)
+    sources = {r.info.id: r.info.source for r in lexicon.rules if r.info.source} if lexicon is not None else {}
+    write_examples(build_examples(rows, mask=mask, rule_sources=sources), out_path, total=total)
+    return Written(out_path, len(rows), matched=total if total > len(rows) else 0)
 
 
 def sample_report(

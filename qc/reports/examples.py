@@ -5,6 +5,7 @@ Pure functions over stored hits (qc.store.load_hits); writing is in qc.reports.e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +38,19 @@ class Example:
     end: float | None
     turns: tuple[Turn, ...]
     audio: str | None
+    # The service manual's line the rule comes from (the hit's stored ``source``, else the rule's).
+    source: str | None = None
 
 
-def build_examples(rows: list[dict[str, Any]], around: int = 2, mask: bool = True) -> list[Example]:
-    """One example per stored hit, with ``around`` turns before and after it."""
+def build_examples(
+    rows: list[dict[str, Any]],
+    around: int = 2,
+    mask: bool = True,
+    rule_sources: Mapping[str, str] | None = None,
+) -> list[Example]:
+    """One example per stored hit, with ``around`` turns before and after it; ``rule_sources``
+    (rule id → the manual's line, from the lexicon) for hits stored without one."""
+    sources = rule_sources or {}
     clean = mask_text if mask else (lambda s: s)
     out = []
     for row in rows:
@@ -75,6 +85,7 @@ def build_examples(rows: list[dict[str, Any]], around: int = 2, mask: bool = Tru
                 end=row.get("end"),
                 turns=tuple(turns),
                 audio=row.get("audio"),
+                source=row.get("source") or sources.get(row["rule_id"]),
             )
         )
     return out
@@ -93,6 +104,7 @@ def example_record(e: Example) -> dict[str, Any]:
         "text": e.text,
         "detail": e.detail,
         "suggestion": e.suggestion,
+        "source": e.source,
         "deduction": e.deduction,
         "start": e.start,
         "end": e.end,

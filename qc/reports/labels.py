@@ -38,6 +38,7 @@ AGENT_SHEET_FALLBACK = "坐席"
 SUMMARY_HEADERS: dict[str, str] = {
     "agent_id": "工号",
     "name": "姓名",
+    "team": "班组",
     "calls": "抽检通话数",
     "avg_score": "平均分",
     "rank": "排名",
@@ -47,7 +48,7 @@ SUMMARY_HEADERS: dict[str, str] = {
     "opening_rate": "开场白合格率",
     "closing_rate": "结束语合格率",
     "polite_per_call": "文明用语(次/通)",
-    "polite_rate": "文明用语使用率",
+    "standard_rate": "规范服务率",
     **{f"n_{c}": f"{n}(次)" for c, n in CATEGORY_NAMES.items()},
     "prev_avg_score": "上月平均分",
     "change": "环比(分)",
@@ -63,7 +64,7 @@ DETAIL_HEADERS: dict[str, str] = {
     "closing_ok": "结束语",
     "polite_count": "文明用语次数",
     "n_hits": "违规条数",
-    "deductions": "扣分明细（规则 扣分 时间 原话）",
+    "deductions": "扣分明细（时间 规则/考评项「原话」扣分，每条一行）",
 }
 
 HIT_HEADERS: dict[str, str] = {
@@ -80,6 +81,63 @@ HIT_HEADERS: dict[str, str] = {
     "suggestion": "建议说法",
     "detail": "说明",
 }
+
+# --- the 考评表's title block, teams, trend, definitions and print setup (issue 14) -----------------
+
+SHEET_TITLE = "服务质量综合考评表"
+TITLE_FIELDS: dict[str, str] = {
+    "centre": "呼叫中心",
+    "month": "考评月份",
+    "ruleset": "规则版本",
+    "pass_mark": "合格线",
+    "scoring": "评分方法",
+    "inspectors": "质检员",
+    "made_on": "制表日期",
+}
+AUTO_INSPECTION = "自动质检（本月无人工复核）"
+NO_TEAM = "未分组"
+TEAM_TABLE_TITLE = "班组汇总"
+TEAM_HEADERS: dict[str, str] = {
+    "team": "班组",
+    "agents": "坐席数",
+    "calls": "抽检通话数",
+    "avg_score": "平均分",
+    "pass_rate": "合格率",
+    "veto_calls": "致命项次数",
+    "standard_rate": "规范服务率",
+    "rank": "排名",
+}
+AGENT_TABLE_TITLE = "坐席考评"
+# An earlier month's average on the 汇总 sheet (the trend): "2026-09平均分".
+TREND_HEADER = "{month}平均分"
+DEFINITIONS_TITLE = "指标说明"
+# Every rate and figure of the 汇总 sheet, in words an inspector can check by hand.
+DEFINITIONS: tuple[tuple[str, str], ...] = (
+    ("得分", "每通电话满分{base:g}分，减去各考评项的扣分（见评分方法）；致命项命中记{veto_score:g}分。"),
+    ("平均分", "该坐席本月全部抽检通话得分的算术平均。"),
+    ("排名", "按平均分从高到低，同分同名次（班组按班组平均分）。"),
+    ("合格率", "得分不低于合格线{pass_mark:g}分且未命中致命项的通话 ÷ 抽检通话数。"),
+    ("致命项次数", "命中致命项（一票否决）的通话数。"),
+    ("开场白合格率", "开场白检查通过的通话 ÷ 抽检通话数。"),
+    ("结束语合格率", "结束语检查通过的通话 ÷ 检查了结束语的通话数（录音截断、无法检查的不计）。"),
+    ("文明用语(次/通)", "每通电话中坐席说出的文明用语（您好、请、谢谢、抱歉等）的平均次数。"),
+    ("规范服务率", "开场白合格、结束语合格（或无法检查），且全通没有服务禁语、不规范用语命中的通话 ÷ 抽检通话数。"),
+    ("考评项平均", "该考评项在每通电话上的小计（满分减该项扣分）的平均；没有致命项时各项相加等于平均分。"),
+    ("X(次)", "本月该类别确认的违规条数（疑似、未复核的不计）。"),
+    ("往月平均分", "往月同一坐席全部已存通话的平均分，取自数据库，不论哪次评分写入。"),
+    ("环比(分)", "本月平均分 − 上月平均分；上月没有通话则空白。"),
+    ("复核率", "有人工判定或补录的通话 ÷ 抽检通话数（有复核数据时才有此列）。"),
+)
+SIGNATURE_LINE = "质检员：__________    坐席：__________    班长：__________    日期：__________"
+AGENT_HEADER = "坐席：{agent}   班组：{team}   月份：{month}   平均分：{avg}   排名：{rank}/{of}   抽检：{calls}通"
+# One deduction on an agent's sheet: "01:23 BAN-002 让客户找领导/服务态度「你找领导去」−20分".
+NO_POINTS = "不扣分"
+SUSPECTED = "疑似，复核前不扣分"
+FOOTER = "&L{title}{month}&C第 &P / &N 页&R&A"
+AXIS_SCORE_BAND = "得分段（分）"
+AXIS_CALLS = "通话数（通）"
+AXIS_CATEGORY = "违规类别"
+AXIS_HITS = "违规条数（条）"
 
 # A 考评项's column: its average subtotal over the agent's calls (汇总) or its subtotal on one call.
 ITEM_SUMMARY_HEADER = "{name}(满分{weight:g})平均"
@@ -186,12 +244,15 @@ EXAMPLE_HEADERS: dict[str, str] = {
     "text": "原话",
     "detail": "说明",
     "suggestion": "建议说法",
+    "source": "手册出处",
     "deduction": "扣分",
     "start": "开始(秒)",
     "end": "结束(秒)",
     "turns": "前后对话",
 }
 EXAMPLES_TITLE = "违规示例"
+# When --limit cut the list: said above the examples (page, workbook) and by the command.
+EXAMPLES_CUT = "共 {total:,} 条符合条件，仅列出最新的 {shown:,} 条（--limit）"
 AUDIO_UNPLAYABLE = "录音无法播放"
 
 # --- the listening list (qc sample) ----------------------------------------------------------------

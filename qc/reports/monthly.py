@@ -12,8 +12,9 @@ never folded into it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import groupby
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -37,12 +38,17 @@ from qc.reports.labels import (
     ITEM_SUMMARY_HEADER,
     NO,
     NO_CALL_CATEGORY,
+    NO_POINTS,
+    NO_TEAM,
     NOT_CHECKED,
     PRECISION_HEADERS,
     SCORE_BAND,
     SCORE_BANDS,
     SUMMARY_HEADERS,
     SUMMARY_REVIEW_HEADERS,
+    SUSPECTED,
+    TEAM_HEADERS,
+    TREND_HEADER,
     YES,
 )
 from qc.review.precision import wilson
@@ -52,14 +58,71 @@ from qc.text.mask import mask_text
 if TYPE_CHECKING:
     from qc.store.queries import MonthReview
 
-__all__ = ["CATEGORY_NAMES", "MonthlyReport", "build_monthly"]
+__all__ = ["CATEGORY_NAMES", "MonthlyReport", "SheetFacts", "build_monthly"]
+
+# How many earlier months the 汇总 sheet shows beside the month's own average.
+TREND_MONTHS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SheetFacts:
+    """What the 考评表's title block says that the month's rows do not (qc.reports.monthly_facts
+    makes it from the lexicon and the store)."""
+
+    centre: str = ""
+    scoring: str = ""  # how a call's score is made, in words, from the scorecard
+    inspectors: tuple[str, ...] = ()  # users who judged the month's calls; none: 自动质检
+    made_on: date | None = None
+    base: float = 100.0
+    veto_score: float = 0.0
+    item_of_category: Mapping[str, str] = field(default_factory=dict)
+    item_of_rule: Mapping[str, str] = field(default_factory=dict)
+
+
+class AgentDetails(Mapping[str, pd.DataFrame]):
+    """agent_id → the agent's calls (one row per call, DETAIL_HEADERS order), as slices of one table
+    sorted by agent: made when asked for, not 2,000 frames up front. ``table`` holds every agent's
+    rows with an ``agent_id`` column first, for writers that go through them all at once."""
+
+    def __init__(self, table: pd.DataFrame, columns: list[str]) -> None:
+        self.table = table
+        self.columns = columns
+        agents = table["agent_id"].to_numpy()
+        self._spans: dict[str, tuple[int, int]] = {}
+        start = 0
+        for agent, n in zip(*_runs(agents), strict=True):
+            self._spans[agent] = (start, start + n)
+            start += n
+
+    def span(self, agent_id: str) -> tuple[int, int]:
+        """The agent's rows in ``table``: [start, end)."""
+        return self._spans[agent_id]
+
+    def __getitem__(self, agent_id: str) -> pd.DataFrame:
+        start, end = self._spans[agent_id]
+        return self.table.iloc[start:end][self.columns]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._spans)
+
+    def __len__(self) -> int:
+        return len(self._spans)
+
+
+def _runs(values: object) -> tuple[list[str], list[int]]:
+    """Consecutive equal values of a sorted array: (the values, how many of each)."""
+    keys, counts = [], []
+    for key, group in groupby(values):  # type: ignore[call-overload]
+        keys.append(str(key))
+        counts.append(sum(1 for _ in group))
+    return keys, counts
 
 
 @dataclass(frozen=True, slots=True)
 class MonthlyReport:
     month: str
     summary: pd.DataFrame  # one row per agent, English columns (SUMMARY_HEADERS order)
-    details: dict[str, pd.DataFrame]  # agent_id → one row per call (DETAIL_HEADERS order)
+    details: Mapping[str, pd.DataFrame]  # agent_id → one row per call (DETAIL_HEADERS order): AgentDetails
     hits: pd.DataFrame  # one row per hit, every agent (HIT_HEADERS order), for the flat export
     names: dict[str, str]  # agent_id → name
     score_bins: pd.DataFrame  # 分数段, 通话数
@@ -76,6 +139,12 @@ class MonthlyReport:
     adjustments: pd.DataFrame | None = None
     # (when, by whom) the month was locked: its review figures are those of that time.
     locked: tuple[str, str] | None = None
+    # One row per team (TEAM_HEADERS order), ranked by average score.
+    teams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(TEAM_HEADERS)))
+    trend_months: tuple[str, ...] = ()  # the earlier months whose averages the summary shows
+    pass_mark: float = 60.0
+    rulesets: tuple[str, ...] = ()
+    facts: SheetFacts = field(default_factory=SheetFacts)
 
 
 def _check_ok(checks: object, name: str) -> float:
@@ -96,18 +165,32 @@ def build_monthly(
     mask: bool = True,
     review: MonthReview | None = None,
     rule_names: Mapping[str, str] | None = None,
+    *,
+    teams: Mapping[str, str] | None = None,
+    history: pd.DataFrame | None = None,
+    facts: SheetFacts | None = None,
+    per_agent: bool = True,
 ) -> MonthlyReport:
     """Aggregate one month of stored results into the summary and per-agent tables.
 
     ``review`` (qc.store.queries.load_month_review): what reviewers did to the month's calls, shown
     per agent and per call, the rule precision table and the adjustments for earlier months; None
     leaves those out. ``rule_names``: rule id → name, for judged rules with no hit left this month.
+    ``teams``: agent_id → team (班组). ``history``: earlier months' averages (agent_id, month, calls,
+    avg_score: qc.store.history.load_month_averages), whatever run stored them; without it the
+    trend is taken from ``previous`` (last month only). ``facts``: the title block's words.
+    ``per_agent`` False leaves the per-agent deduction lines unwritten (the CSV export has no agent
+    sheets; its per-hit file is the hit table).
     """
+    facts = facts or SheetFacts()
     calls = calls.copy()
     calls["name"] = calls["name"].fillna("")
     calls["opening_ok"] = [_check_ok(c, "opening") for c in calls["checks"]]
     calls["closing_ok"] = [_check_ok(c, "closing") for c in calls["checks"]]
     calls["passed"] = (calls["score"] >= pass_mark) & ~calls["veto"]
+    team = calls["agent_id"].map(teams or {}).astype(object)
+    calls["team"] = team.where(team.notna(), NO_TEAM)
+    calls["standard"] = _standard_calls(calls, hits)
     items = _item_weights(calls)
     for name in items:
         calls[f"item:{name}"] = pd.to_numeric(
@@ -121,6 +204,7 @@ def build_monthly(
     summary = pd.DataFrame(
         {
             "name": grouped["name"].last(),
+            "team": grouped["team"].last(),
             "calls": grouped.size(),
             "avg_score": grouped["score"].mean().round(2),
             "min_score": grouped["score"].min(),
@@ -129,7 +213,7 @@ def build_monthly(
             "opening_rate": grouped["opening_ok"].mean().round(4),
             "closing_rate": grouped["closing_ok"].mean().round(4),
             "polite_per_call": grouped["polite_count"].mean().round(2),
-            "polite_rate": grouped["polite_count"].apply(lambda s: (s > 0).mean()).round(4),
+            "standard_rate": grouped["standard"].mean().round(4),
         }
     )
     if len(hits):
@@ -145,15 +229,18 @@ def build_monthly(
     for cat in CATEGORIES:
         summary[f"n_{cat}"] = counts[cat].reindex(summary.index).fillna(0).astype(int) if cat in counts else 0
     summary["rank"] = summary["avg_score"].rank(ascending=False, method="min").astype(int)
-    if previous is not None and len(previous):
-        prev = previous.groupby("agent_id")["score"].mean().round(2)
-        summary["prev_avg_score"] = prev.reindex(summary.index)
-        summary["change"] = (summary["avg_score"] - summary["prev_avg_score"]).round(2)
-    else:
-        summary["prev_avg_score"] = float("nan")
-        summary["change"] = float("nan")
+    if history is None and previous is not None and len(previous):
+        history = previous.assign(month=_previous(month)).groupby(["agent_id", "month"], as_index=False)["score"]
+        history = history.agg(calls="size", avg_score="mean")
+    trend_months = tuple(_months_before(month, TREND_MONTHS))
+    averages = _trend(history, trend_months)
+    for m in trend_months:
+        summary[f"trend:{m}"] = averages[m].reindex(summary.index) if m in averages else float("nan")
+    summary["prev_avg_score"] = summary[f"trend:{trend_months[-1]}"]
+    summary["change"] = (summary["avg_score"] - summary["prev_avg_score"]).round(2)
     summary = summary.reset_index().sort_values(["rank", "agent_id"])
-    summary_headers = _with_items(SUMMARY_HEADERS, "polite_rate", items, ITEM_SUMMARY_HEADER)
+    summary_headers = _with_items(SUMMARY_HEADERS, "standard_rate", items, ITEM_SUMMARY_HEADER)
+    summary_headers = _with_trend(summary_headers, trend_months)
     summary = summary[list(summary_headers)]
     if review is not None:
         calls = _with_call_review(calls, review.per_call)
@@ -167,7 +254,7 @@ def build_monthly(
     calls["call_categories"] = [
         "、".join(c) if isinstance(c, list) else "" for c in calls.get("call_categories", pd.Series([[]] * len(calls)))
     ]
-    details, hit_table = _details(calls, hits, mask, detail_headers)
+    details, hit_table = _details(calls, hits, mask, detail_headers, facts, per_agent)
     bins = pd.cut(
         calls["score"],
         [-0.01, 59.99, 69.99, 79.99, 89.99, 100.0],
@@ -184,7 +271,74 @@ def build_monthly(
     return MonthlyReport(
         month, summary, details, hit_table, names, score_bins, cat_counts, summary_headers, detail_headers,
         _by_call_category(calls), **_review_tables(review, hits, rule_names or {}),
+        teams=_team_table(calls), trend_months=trend_months, pass_mark=pass_mark,
+        rulesets=tuple(sorted({str(r) for r in calls.get("ruleset", ()) if r})), facts=facts,
     )  # fmt: skip
+
+
+def _previous(month: str) -> str:
+    return _months_before(month, 1)[0]
+
+
+def _months_before(month: str, n: int) -> list[str]:
+    """The ``n`` months before ``month``, oldest first."""
+    year, mon = int(month[:4]), int(month[5:7])
+    out = []
+    for _ in range(n):
+        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
+        out.append(f"{year}-{mon:02d}")
+    return out[::-1]
+
+
+def _trend(history: pd.DataFrame | None, months: tuple[str, ...]) -> dict[str, pd.Series]:
+    """month → each agent's average that month (agent_id index), rounded to 2 places."""
+    if history is None or history.empty:
+        return {}
+    return {
+        m: part.set_index("agent_id")["avg_score"].astype(float).round(2)
+        for m, part in history[history["month"].isin(months)].groupby("month")
+    }
+
+
+def _with_trend(headers: dict[str, str], months: tuple[str, ...]) -> dict[str, str]:
+    """``headers`` with an average column per earlier month before 上月平均分 (the last of them is
+    上月平均分 itself, so it is not repeated)."""
+    out: dict[str, str] = {}
+    for key, value in headers.items():
+        if key == "prev_avg_score":
+            out.update({f"trend:{m}": TREND_HEADER.format(month=m) for m in months[:-1]})
+        out[key] = value
+    return out
+
+
+def _standard_calls(calls: pd.DataFrame, hits: pd.DataFrame) -> pd.Series:
+    """1.0 for a call served by the book: opening passed, closing passed (or not checkable), and no
+    confirmed 服务禁语 or 不规范用语; else 0.0 (the 规范服务率's numerator)."""
+    ok = (calls["opening_ok"] == 1.0) & (calls["closing_ok"] != 0.0)
+    if len(hits):
+        bad = hits["category"].isin(("banned", "nonstandard"))
+        if "status" in hits:
+            bad &= hits["status"] == "confirmed"
+        ok &= ~calls["call_id"].isin(set(hits.loc[bad, "call_id"]))
+    return ok.astype(float)
+
+
+def _team_table(calls: pd.DataFrame) -> pd.DataFrame:
+    """One row per team: agents, calls, average score (over calls), pass rate, vetoes, rank."""
+    grouped = calls.groupby("team", sort=True)
+    out = pd.DataFrame(
+        {
+            "agents": grouped["agent_id"].nunique(),
+            "calls": grouped.size(),
+            "avg_score": grouped["score"].mean().round(2),
+            "pass_rate": grouped["passed"].mean().round(4),
+            "veto_calls": grouped["veto"].sum().astype(int),
+            "standard_rate": grouped["standard"].mean().round(4),
+        }
+    )
+    out["rank"] = out["avg_score"].rank(ascending=False, method="min").astype(int)
+    out = out.reset_index().sort_values(["rank", "team"])
+    return out[list(TEAM_HEADERS)].reset_index(drop=True)
 
 
 def _item_weights(calls: pd.DataFrame) -> dict[str, float]:
@@ -235,9 +389,15 @@ def _masked(column: pd.Series, mask: bool) -> pd.Series:
 
 
 def _details(
-    calls: pd.DataFrame, hits: pd.DataFrame, mask: bool, headers: dict[str, str]
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """Per-agent call tables (one row per call, its deductions spelled out) and the flat hit table."""
+    calls: pd.DataFrame,
+    hits: pd.DataFrame,
+    mask: bool,
+    headers: dict[str, str],
+    facts: SheetFacts | None = None,
+    with_lines: bool = True,
+) -> tuple[AgentDetails, pd.DataFrame]:
+    """Per-agent call tables (one row per call, its deductions one per line) and the flat hit table."""
+    facts = facts or SheetFacts()
     wanted = ["agent_id", "name", "call_id", "started_at", "score", "veto", "opening_ok", "closing_ok", "polite_count"]
     wanted += [c for c in headers if c.startswith("item:") or c in ("call_categories", *DETAIL_REVIEW_HEADERS)]
     base = calls[wanted].copy()
@@ -249,17 +409,16 @@ def _details(
             category=hits["category"].map(CATEGORY_NAMES),
             time=pd.to_numeric(hits["start"], errors="coerce").round(1),
             text=_masked(hits["text"], mask),
+            deduction=pd.to_numeric(hits["deduction"], errors="coerce").fillna(0.0).round(2) + 0.0,  # no -0
         )
-        when = h["time"].map(lambda t: "" if pd.isna(t) else f" {t:g}秒")
-        quoted = h["text"].fillna("").map(lambda t: f"「{t}」" if t else "")
-        note = h["detail"].fillna("")
-        h["line"] = h["rule_id"] + " " + h["name"] + " -" + h["deduction"].map("{:g}".format) + when + quoted + note
+        h["line"] = _deduction_lines(h, hits, facts) if with_lines else ""
         per_call = h.groupby("call_id", sort=False).agg(lost=("deduction", "sum"), n_hits=("seq", "size"))
-        # "；".join per group through pandas runs Python once per call group (9 s for 300,000 calls);
+        # "\n".join per group through pandas runs Python once per call group (9 s for 300,000 calls);
         # one pass over the rows, which arrive ordered by call, takes well under a second.
         joined: dict[str, str] = {}
         for call_id, lines in groupby(zip(h["call_id"], h["line"], strict=True), key=itemgetter(0)):
-            joined[call_id] = "；".join(line for _, line in lines)
+            if with_lines:
+                joined[call_id] = "\n".join(line for _, line in lines)
         per_call["deductions"] = per_call.index.map(joined)
         base = base.join(per_call, on="call_id")
         info = base.set_index("call_id")[["agent_id", "name", "started_at"]].rename(columns={"name": "name_agent"})
@@ -267,11 +426,41 @@ def _details(
     else:
         base = base.assign(lost=0.0, n_hits=0, deductions="")
         hit_table = pd.DataFrame(columns=list(HIT_HEADERS))
-    base["lost"] = base["lost"].fillna(0.0)
+    base["lost"] = base["lost"].fillna(0.0).round(2) + 0.0
     base["n_hits"] = base["n_hits"].fillna(0).astype(int)
-    base["deductions"] = base["deductions"].fillna("")
-    details = {agent: frame[list(headers)] for agent, frame in base.groupby("agent_id", sort=True)}
+    deductions = base["deductions"].astype(object)
+    base["deductions"] = deductions.where(deductions.notna(), "")
+    base["started_at"] = started_at_dates(base["started_at"])
+    base = base.sort_values("agent_id", kind="stable").reset_index(drop=True)
+    details = AgentDetails(base[["agent_id", *(c for c in headers if c != "agent_id")]], list(headers))
     return details, hit_table
+
+
+def started_at_dates(values: pd.Series) -> pd.Series:
+    """Stored start times ('2026-11-03T09:15:00+08:00') as naive datetimes of the call centre's own
+    clock (the offset is dropped, not converted: a sheet shows the time the agent saw); NaT when absent."""
+    text = values.astype("string").str.slice(0, 19)
+    return pd.to_datetime(text, format="%Y-%m-%dT%H:%M:%S", errors="coerce")
+
+
+def _deduction_lines(h: pd.DataFrame, raw: pd.DataFrame, facts: SheetFacts) -> list[str]:
+    """One line per hit: "01:23 BAN-002 让客户找领导/服务态度「你找领导去」−20分" (mm:ss into the call;
+    a hit that cost nothing says why instead of printing −0)."""
+    by_rule, by_category = facts.item_of_rule, facts.item_of_category
+    status = raw["status"].tolist() if "status" in raw else ["confirmed"] * len(raw)
+    out = []
+    for t, rule_id, name, cat, raw_cat, text, points, state, note in zip(
+        h["time"].tolist(), h["rule_id"].tolist(), h["name"].tolist(), h["category"].tolist(),
+        raw["category"].tolist(), h["text"].tolist(), h["deduction"].tolist(), status, h["detail"].tolist(),
+        strict=True,
+    ):  # fmt: skip
+        when = "--:--" if t != t or t is None else f"{int(t) // 60:02d}:{int(t) % 60:02d}"
+        item = by_rule.get(rule_id) or by_category.get(raw_cat) or cat
+        quoted = f"「{text}」" if isinstance(text, str) and text else ""
+        cost = f"−{points:g}分" if points > 0 else SUSPECTED if state == "suspected" else NO_POINTS
+        extra = f"（{note}）" if isinstance(note, str) and note else ""
+        out.append(f"{when} {rule_id} {name}/{item}{quoted} {cost}{extra}")
+    return out
 
 
 # --- review, appeals and adjustments (issue 11) ----------------------------------------------------

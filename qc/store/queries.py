@@ -6,6 +6,7 @@ Kept apart from ``db`` (which writes): reports only ever read.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,25 +150,20 @@ def load_hits(
     month: str | None = None,
     limit: int | None = None,
     call_category: str | None = None,
+    *,
+    week: tuple[str, str] | None = None,
+    rules: Collection[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Stored hits with their call (and transcript), newest calls first, filtered as asked
-    (``call_category``: only calls of that category, 投诉, 查件…)."""
+    (``call_category``: only calls of that category, 投诉, 查件…; ``week``: calls started on or after
+    its first date and before its second, 'YYYY-MM-DD'; ``rules``: only these rule ids, e.g. the
+    rules of one 考评项)."""
     query = (
         select(hits, calls.c.agent_id, calls.c.started_at, calls.c.audio, calls.c.transcript, agents.c.agent_name)
         .join(calls, calls.c.call_id == hits.c.call_id)
         .join(agents, agents.c.agent_id == calls.c.agent_id)
     )
-    if category:
-        query = query.where(hits.c.category == category)
-    if rule:
-        query = query.where(hits.c.rule_id == rule)
-    if agent:
-        query = query.where(calls.c.agent_id == agent)
-    if month:
-        query = query.where(calls.c.month == month)
-    if call_category:
-        of_category = select(call_categories.c.call_id).where(call_categories.c.name == call_category)
-        query = query.where(hits.c.call_id.in_(of_category))
+    query = _hit_filters(query, category, rule, agent, month, call_category, week, rules)
     query = query.order_by(calls.c.started_at.desc(), hits.c.call_id, hits.c.seq)
     if limit:
         query = query.limit(limit)
@@ -176,6 +172,55 @@ def load_hits(
             return [dict(r) for r in conn.execute(query).mappings()]
     except SQLAlchemyError as err:
         raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
+
+
+def count_hits(
+    store: Store,
+    category: str | None = None,
+    rule: str | None = None,
+    agent: str | None = None,
+    month: str | None = None,
+    call_category: str | None = None,
+    *,
+    week: tuple[str, str] | None = None,
+    rules: Collection[str] | None = None,
+) -> int:
+    """How many stored hits ``load_hits`` would return without a limit."""
+    query = select(func.count()).select_from(hits.join(calls, calls.c.call_id == hits.c.call_id))
+    query = _hit_filters(query, category, rule, agent, month, call_category, week, rules)
+    try:
+        with store.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+    except SQLAlchemyError as err:
+        raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
+
+
+def _hit_filters(
+    query: Any,
+    category: str | None,
+    rule: str | None,
+    agent: str | None,
+    month: str | None,
+    call_category: str | None,
+    week: tuple[str, str] | None,
+    rules: Collection[str] | None,
+) -> Any:
+    if category:
+        query = query.where(hits.c.category == category)
+    if rule:
+        query = query.where(hits.c.rule_id == rule)
+    if rules is not None:
+        query = query.where(hits.c.rule_id.in_(sorted(rules)))
+    if agent:
+        query = query.where(calls.c.agent_id == agent)
+    if month:
+        query = query.where(calls.c.month == month)
+    if week:  # ISO text compares as dates: '2026-11-02T09:15:00+08:00' >= '2026-11-02'
+        query = query.where(calls.c.started_at >= week[0], calls.c.started_at < week[1])
+    if call_category:
+        of_category = select(call_categories.c.call_id).where(call_categories.c.name == call_category)
+        query = query.where(hits.c.call_id.in_(of_category))
+    return query
 
 
 # --- what people did to a month's calls (issue 11) ------------------------------------------------

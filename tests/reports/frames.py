@@ -108,3 +108,27 @@ def hit_rows(
             "audio": None,
         }
     ]
+
+
+def summary_table(sheet: Any) -> tuple[int, list[Any], list[tuple[Any, ...]]]:
+    """The agent table of a 汇总 sheet read by openpyxl: (its header row number, the headers, the
+    rows below it). The title block, definitions and team totals stand above it."""
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if row and row[0] == "工号":
+            headers = list(row)
+            body = [r for r in sheet.iter_rows(min_row=number + 1, values_only=True) if r[0] is not None]
+            return number, headers, body
+    raise AssertionError("no agent table (工号 header) on the sheet")
+
+
+def agent_table(sheet: Any) -> tuple[int, list[Any], list[tuple[Any, ...]]]:
+    """An agent sheet's call table: (header row number, headers, one row per call)."""
+    for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if row and row[0] == "通话编号":
+            body = []
+            for r in sheet.iter_rows(min_row=number + 1, values_only=True):
+                if r[0] is None:
+                    break
+                body.append(r)
+            return number, list(row), body
+    raise AssertionError("no call table (通话编号 header) on the sheet")

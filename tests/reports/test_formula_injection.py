@@ -18,7 +18,7 @@ from qc.reports.examples import build_examples
 from qc.reports.examples_write import write_examples
 from qc.reports.sampling import sample_calls, write_sample
 from qc.reports.write import write_monthly_csv, write_monthly_xlsx
-from tests.reports.frames import HOSTILE, hit_rows, month_frames, monthly
+from tests.reports.frames import HOSTILE, hit_rows, month_frames, monthly, summary_table
 
 DANGEROUS = tuple("=+-@\t\r")
 
@@ -105,10 +105,8 @@ def test_monthly_xlsx_and_csv_neutralise_hostile_names_and_words(tmp_path):
     write_monthly_xlsx(report, xlsx)
     cells = assert_xlsx_safe(xlsx, HOSTILE + ("=1+2",))
     wb = openpyxl.load_workbook(xlsx)
-    summary = wb["汇总"]
-    headers = [c.value for c in summary[1]]
+    _, headers, body = summary_table(wb["汇总"])
     change = headers.index("环比(分)") + 1
-    body = list(summary.iter_rows(min_row=2, values_only=True))
     assert len(body) == len(agents) and all(isinstance(r[change - 1], int | float) and r[change - 1] < 0 for r in body)
     assert any(c.data_type == "n" and c.value < 0 for c in cells)
 

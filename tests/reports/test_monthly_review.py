@@ -140,9 +140,16 @@ def _report(desk: ReviewDesk, out: Path, month: str = NOV) -> dict[str, list[tup
 
 
 def _table(rows: list[tuple[Any, ...]]) -> dict[Any, dict[str, Any]]:
-    """A sheet's rows keyed by their first cell, each as {header: value}."""
-    headers = rows[0]
-    return {r[0]: dict(zip(headers, r, strict=True)) for r in rows[1:]}
+    """A sheet's table keyed by its first cell, each row as {header: value}: the agent table of 汇总
+    and of an agent's sheet (below their title block), else the table that starts the sheet."""
+    top = next((n for n, r in enumerate(rows) if r and r[0] in ("工号", "通话编号")), 0)
+    headers = rows[top]
+    body = []
+    for r in rows[top + 1 :]:
+        if r[0] is None:
+            break
+        body.append(r)
+    return {r[0]: dict(zip(headers, r, strict=True)) for r in body}
 
 
 def test_rule_precision_sheet(desk, tmp_path):

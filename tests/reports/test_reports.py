@@ -22,6 +22,7 @@ from qc.reports.monthly import build_monthly
 from qc.reports.sampling import sample_calls
 from qc.store import Store, load_month
 from tests.conftest import SAMPLES
+from tests.reports.frames import agent_table, summary_table
 
 
 @pytest.fixture()
@@ -54,17 +55,15 @@ def test_monthly_xlsx(db, tmp_path):
     assert result.exit_code == 0, result.stderr
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[:2] == ["汇总", "图表"] and "3072 赵敏" in wb.sheetnames
-    summary = wb["汇总"]
-    headers = [c.value for c in summary[1]]
-    assert headers[:5] == ["工号", "姓名", "抽检通话数", "平均分", "排名"] and "环比(分)" in headers
-    assert summary.freeze_panes == "C2"
-    rows = {r[0]: dict(zip(headers, r, strict=True)) for r in summary.iter_rows(min_row=2, values_only=True)}
+    top, headers, body = summary_table(wb["汇总"])
+    assert headers[:6] == ["工号", "姓名", "班组", "抽检通话数", "平均分", "排名"] and "环比(分)" in headers
+    assert wb["汇总"].print_title_rows == f"${top}:${top}"
+    rows = {r[0]: dict(zip(headers, r, strict=True)) for r in body}
     assert rows["3072"]["抽检通话数"] == 3 and rows["3072"]["致命项次数"] == 2
     assert isinstance(rows["3072"]["平均分"], (int, float)) and rows["1024"]["排名"] == 1
     assert rows["3072"]["环比(分)"] < 0  # October's copy of the vetoed call was better
-    detail = wb["3072 赵敏"]
-    assert detail["J1"].value.startswith("扣分明细")
-    body = list(detail.iter_rows(min_row=2, values_only=True))
+    _, detail_headers, body = agent_table(wb["3072 赵敏"])
+    assert detail_headers[9].startswith("扣分明细")
     assert len(body) == 3  # one row per call
     vetoed = next(r for r in body if r[0] == "20261106-1130-3072-0001")
     assert vetoed[3] == "是" and all(rid in vetoed[9] for rid in ("BAN-002", "BAN-003", "BAN-004"))
@@ -138,9 +137,10 @@ def test_workbook_converts_with_libreoffice(db, tmp_path):
         timeout=180,
     )
     rows = (tmp_path / "m.csv").read_text(encoding="utf-8").splitlines()
-    assert rows[0].startswith("工号,姓名,抽检通话数,平均分")
+    assert rows[0].startswith("服务质量综合考评表")
+    assert any(r.startswith("工号,姓名,班组,抽检通话数,平均分") for r in rows)
     zhao = next(r for r in rows if r.startswith("3072,"))
-    assert zhao.split(",")[1] == "赵敏" and float(zhao.split(",")[3]) < 60
+    assert zhao.split(",")[1] == "赵敏" and float(zhao.split(",")[4]) < 60
 
 
 @pytest.mark.parametrize("fmt", [".html", ".xlsx", ".csv", ".jsonl"])

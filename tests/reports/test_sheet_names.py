@@ -9,7 +9,7 @@ import pytest
 
 from qc.reports.tables import SheetNames
 from qc.reports.write import write_monthly_xlsx
-from tests.reports.frames import monthly
+from tests.reports.frames import agent_table, monthly
 
 AWKWARD = [
     ("1001", "赵'"),  # ends with an apostrophe
@@ -51,7 +51,7 @@ def test_monthly_workbook_opens_with_one_sheet_per_agent_whatever_the_names(tmp_
     assert len({n.casefold() for n in names}) == len(names)
     for agent_id, _ in AWKWARD:  # every agent's calls are on some sheet of their own
         calls = set(report.details[agent_id]["call_id"])
-        assert any({r[0] for r in wb[n].iter_rows(min_row=2, values_only=True)} == calls for n in names[2:])
+        assert any({r[0] for r in agent_table(wb[n])[2]} == calls for n in names[3:])
     assert "1001 赵" in names and "1003 a_b_c" in names and "1004 x_y_z___" in names
 
 
