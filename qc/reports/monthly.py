@@ -53,6 +53,7 @@ from qc.reports.labels import (
 )
 from qc.review.precision import wilson
 from qc.schema import CATEGORIES
+from qc.store.history import months_before
 from qc.text.mask import mask_text
 
 if TYPE_CHECKING:
@@ -232,7 +233,7 @@ def build_monthly(
     if history is None and previous is not None and len(previous):
         history = previous.assign(month=_previous(month)).groupby(["agent_id", "month"], as_index=False)["score"]
         history = history.agg(calls="size", avg_score="mean")
-    trend_months = tuple(_months_before(month, TREND_MONTHS))
+    trend_months = tuple(months_before(month, TREND_MONTHS))
     averages = _trend(history, trend_months)
     for m in trend_months:
         summary[f"trend:{m}"] = averages[m].reindex(summary.index) if m in averages else float("nan")
@@ -277,17 +278,7 @@ def build_monthly(
 
 
 def _previous(month: str) -> str:
-    return _months_before(month, 1)[0]
-
-
-def _months_before(month: str, n: int) -> list[str]:
-    """The ``n`` months before ``month``, oldest first."""
-    year, mon = int(month[:4]), int(month[5:7])
-    out = []
-    for _ in range(n):
-        year, mon = (year - 1, 12) if mon == 1 else (year, mon - 1)
-        out.append(f"{year}-{mon:02d}")
-    return out[::-1]
+    return months_before(month, 1)[0]
 
 
 def _trend(history: pd.DataFrame | None, months: tuple[str, ...]) -> dict[str, pd.Series]:

@@ -19,18 +19,7 @@ from qc.store.db import Store, one_line
 
 def read_frame(store: Store, query: Any) -> pd.DataFrame:
     """The rows of a SQLAlchemy Core ``query`` as a DataFrame; a database error is one StoreError line."""
-    sql = str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
-    try:
-        raw = store.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            cursor.execute(sql)
-            columns = [d[0] for d in cursor.description]
-            return pd.DataFrame(cursor.fetchall(), columns=columns)
-        finally:
-            raw.close()
-    except (SQLAlchemyError, store.engine.dialect.dbapi.Error) as err:  # type: ignore[union-attr]
-        raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
+    return read_sql(store, str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})))
 
 
 def read_sql(store: Store, sql: str) -> pd.DataFrame:
