@@ -254,6 +254,7 @@ def test_the_monthly_sheet_shows_the_items(tmp_path, courier):
 
     from qc.pipeline import monthly_report
     from qc.store import Store
+    from tests.reports.frames import summary_table
 
     store = Store(f"sqlite:///{tmp_path / 'q.db'}")
     t = call(OPENING, ("agent", "你找领导去"), CLOSING, call_id="c1")
@@ -261,9 +262,9 @@ def test_the_monthly_sheet_shows_the_items(tmp_path, courier):
     store.save([(t, courier.score(t))])
     monthly_report(store, "2026-11", tmp_path / "m.xlsx", pass_mark=60)
     wb = load_workbook(tmp_path / "m.xlsx")
-    header = [c.value for c in wb["汇总"][1]]
+    _, header, body = summary_table(wb["汇总"])  # the agent table, below the title block
     assert "服务态度(满分40)平均" in header
-    row = dict(zip(header, [c.value for c in wb["汇总"][2]], strict=True))
+    row = dict(zip(header, body[0], strict=True))
     assert row["服务态度(满分40)平均"] == 20  # one 禁语
     assert row["服务用语(满分25)平均"] == 22  # no closing question (CLOSE-002, 3 points)
 
