@@ -11,17 +11,16 @@ peak memory (max RSS of the command) is printed so a flat profile can be checked
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_score_files import write_calls  # noqa: E402
 from bench_scoring import synthetic_call  # noqa: E402
 
 
@@ -115,16 +114,7 @@ def from_database(args: argparse.Namespace) -> None:
 
 def from_files(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="qc-rescore-"))
-    rng = random.Random(5)
-    for i in range(args.calls):
-        t = synthetic_call(i, rng)
-        data = {
-            "call_id": t.call_id,
-            "agent_id": t.agent_id,
-            "started_at": t.started_at,
-            "utterances": [{k: v for k, v in asdict(u).items() if v is not None} for u in t.utterances],
-        }
-        (folder / f"{i:06d}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    write_calls(folder, args.calls)
     db = folder / "qc.db"
     for run in ("first score", "re-score (replaces every call)"):
         t0 = time.perf_counter()

@@ -585,10 +585,7 @@ def examples_report(
     from qc.store.history import iso_week_range
     from qc.store.queries import count_hits
 
-    try:
-        span = iso_week_range(week) if week else None
-    except ValueError as err:
-        raise ReportError(str(err)) from None
+    span = iso_week_range(week) if week else None
     rules = None
     if item is not None:
         if lexicon is None:

@@ -19,10 +19,9 @@ from sqlalchemy import Integer, Text, and_, case, cast, distinct, func, not_, se
 
 from qc.errors import ReportError
 from qc.reports.labels import CATEGORY_NAMES
-from qc.reports.reads import read_frame, read_sql
 from qc.review.precision import RulePrecision, rule_precision
 from qc.store.db import Store
-from qc.store.queries import load_month_review, previous_month
+from qc.store.queries import load_month_review, previous_month, read_frame, read_sql
 from qc.store.tables import agents, call_categories, calls, hits, results
 
 # A turn is low-confidence when Whisper's average log-probability of its words is below -1.0: the

@@ -80,6 +80,31 @@ _STYLE = """body{font-family:"PingFang SC","Microsoft YaHei",sans-serif;margin:2
 .rule{font-weight:bold}.sug{color:#146c2e}.turn{margin:.2em 0}mark{background:#f8d7da}"""
 
 
+def turns_html(e: Example) -> list[str]:
+    """The example's turns as HTML, the hit's words marked in the hit turn."""
+    esc = html.escape
+    out = []
+    for t in e.turns:
+        text = esc(t.text)
+        if t.is_hit and e.text:
+            text = text.replace(esc(e.text), f"<mark>{esc(e.text)}</mark>", 1)
+        out.append(f"<div class='turn{' hit' if t.is_hit else ''}'>{esc(t.speaker)}：{text}</div>")
+    return out
+
+
+def clip_html(e: Example, margin: float, cache: dict[str, np.ndarray]) -> list[str]:
+    """The hit's stretch of the recording as an embedded player (``margin`` seconds each side), a line
+    saying why it cannot play, or nothing when the recording is not reachable."""
+    if not (e.audio and e.start is not None and Path(e.audio).is_file()):
+        return []
+    try:
+        clip = clip_wav(e.audio, e.start - margin, (e.end or e.start) + margin, cache)
+    except AudioError as err:
+        return [f"<div class='meta'>{AUDIO_UNPLAYABLE}：{html.escape(str(err))}</div>"]
+    data = base64.b64encode(clip).decode()
+    return [f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio>"]
+
+
 def _html(examples: list[Example], margin: float, cut: str | None = None) -> str:
     cache: dict[str, np.ndarray] = {}
     parts = [
@@ -100,22 +125,12 @@ def _html(examples: list[Example], margin: float, cut: str | None = None) -> str
         )
         if e.source:
             parts.append(f"<div class='src'>{EXAMPLE_HEADERS['source']}：{esc(e.source)}</div>")
-        for t in e.turns:
-            text = esc(t.text)
-            if t.is_hit and e.text:
-                text = text.replace(esc(e.text), f"<mark>{esc(e.text)}</mark>", 1)
-            parts.append(f"<div class='turn{' hit' if t.is_hit else ''}'>{esc(t.speaker)}：{text}</div>")
+        parts += turns_html(e)
         if not e.turns and e.detail:
             parts.append(f"<div class='turn'>{esc(e.detail)}</div>")
         if e.suggestion:
             parts.append(f"<div class='sug'>{EXAMPLE_HEADERS['suggestion']}：{esc(e.suggestion)}</div>")
-        if e.audio and e.start is not None and Path(e.audio).is_file():
-            try:
-                clip = clip_wav(e.audio, e.start - margin, (e.end or e.start) + margin, cache)
-                data = base64.b64encode(clip).decode()
-                parts.append(f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio>")
-            except AudioError as err:
-                parts.append(f"<div class='meta'>{AUDIO_UNPLAYABLE}：{esc(str(err))}</div>")
+        parts += clip_html(e, margin, cache)
         parts.append("</div>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -8,17 +8,13 @@ charts whole across pages and repeats table headers.
 
 from __future__ import annotations
 
-import base64
 import html
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import numpy as np
 
-from qc.errors import AudioError
 from qc.reports.examples import Example
-from qc.reports.examples_write import clip_wav
-from qc.reports.labels import AUDIO_UNPLAYABLE
+from qc.reports.examples_write import clip_html, turns_html
 
 esc = html.escape
 
@@ -99,19 +95,9 @@ def example_block(e: Example, who: str, cache: dict[str, np.ndarray], margin: fl
     if e.start is not None:
         parts.append(f" · {e.start:.1f} 秒")
     parts.append(f" · 扣 {e.deduction:g} 分</div>")
-    for t in e.turns:
-        text = esc(t.text)
-        if t.is_hit and e.text:
-            text = text.replace(esc(e.text), f"<mark>{esc(e.text)}</mark>", 1)
-        parts.append(f"<div class='turn{' hit' if t.is_hit else ''}'>{esc(t.speaker)}：{text}</div>")
+    parts += turns_html(e)
     if not e.turns:
         parts.append(f"<div class='turn hit'>原话：<mark>{esc(e.text or e.detail or '')}</mark></div>")
-    if e.audio and e.start is not None and Path(e.audio).is_file():
-        try:
-            clip = clip_wav(e.audio, e.start - margin, (e.end or e.start) + margin, cache)
-            data = base64.b64encode(clip).decode()
-            parts.append(f"<audio controls preload='none' src='data:audio/wav;base64,{data}'></audio>")
-        except AudioError as err:
-            parts.append(f"<div class='meta'>{AUDIO_UNPLAYABLE}：{esc(str(err))}</div>")
+    parts += clip_html(e, margin, cache)
     parts.append("</div>")
     return "".join(parts)

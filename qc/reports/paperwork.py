@@ -40,8 +40,9 @@ def weekly_report(
 ) -> Paperwork:
     """The week's 小结 and training plan as .xlsx or .html. ``team_threshold``: '3' (agents) or '20%'
     (of the week's agents) — a rule broken that widely gets a whole-team session, else one-to-one."""
-    from qc.reports.weekly import TEAM_SESSION, Threshold, load_weekly, parse_week
+    from qc.reports.weekly import TEAM_SESSION, Threshold, load_weekly
     from qc.reports.weekly_write import write_weekly
+    from qc.store.history import parse_week
 
     check_out("weekly", out_path)
     report = load_weekly(store, parse_week(week), Threshold.parse(team_threshold), mask, examples_each)

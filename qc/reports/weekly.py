@@ -12,10 +12,9 @@ qc.reports.weekly_write.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,43 +23,14 @@ from sqlalchemy import select
 from qc.errors import ReportError
 from qc.reports.examples import Example, Turn, build_examples
 from qc.reports.labels import CATEGORY_NAMES
-from qc.reports.reads import read_frame
 from qc.store.db import Store
+from qc.store.history import Week
+from qc.store.queries import read_frame
 from qc.store.tables import agents, calls, hits, results
 
 TEAM_SESSION = "全员培训"
 ONE_TO_ONE = "一对一辅导"
 NO_TEAM = "未分组"
-_WEEK = re.compile(r"(\d{4})-W(\d{2})")
-
-
-@dataclass(frozen=True, slots=True)
-class Week:
-    """An ISO week: Monday ``start`` to Sunday ``end``, and the months its days fall in."""
-
-    label: str
-    start: date
-    end: date
-
-    @property
-    def months(self) -> tuple[str, ...]:
-        return tuple(sorted({self.start.strftime("%Y-%m"), self.end.strftime("%Y-%m")}))
-
-    @property
-    def span(self) -> str:
-        return f"{self.start:%Y-%m-%d} 至 {self.end:%Y-%m-%d}"
-
-
-def parse_week(text: str) -> Week:
-    """'2026-W47' → that ISO week; ReportError for anything else."""
-    m = _WEEK.fullmatch(text.strip())
-    if m is None:
-        raise ReportError(f"{text!r} is not an ISO week like 2026-W47")
-    try:
-        start = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
-    except ValueError:
-        raise ReportError(f"{text!r}: {m.group(1)} has no week {m.group(2)}") from None
-    return Week(text.strip(), start, start + timedelta(days=6))
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,8 +95,8 @@ def load_month(  # noqa: ANN201
         query = query.where(calls.c.agent_id == agent)
         hit_query = hit_query.where(calls.c.agent_id == agent)
     try:
-        call_df = _frame(store, query)
-        hit_df = _frame(store, hit_query)
+        call_df = read_frame(store, query)
+        hit_df = read_frame(store, hit_query)
     except (SQLAlchemyError, store.engine.dialect.dbapi.Error) as err:  # type: ignore[union-attr]
         raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
     call_df["veto"] = call_df["veto"].astype(bool)
@@ -123,23 +123,32 @@ def _categories_of(store: Store, month: str, agent: str | None, call_ids: Any) -
     if agent is not None:
         query = query.where(calls.c.agent_id == agent)
     by_call: dict[str, list[str]] = {}
-    for call_id, name in _frame(store, query).itertuples(index=False):
+    for call_id, name in read_frame(store, query).itertuples(index=False):
         by_call.setdefault(call_id, []).append(name)
     return [by_call.get(c, []) for c in call_ids]
 
 
-def _frame(store: Store, query: Any) -> Any:
+def read_frame(store: Store, query: Any) -> Any:
+    """The rows of a SQLAlchemy Core ``query`` as a DataFrame (see ``read_sql``)."""
+    return read_sql(store, str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True})))
+
+
+def read_sql(store: Store, sql: str) -> Any:
+    """The rows of a plain SQL text as a DataFrame, through the driver's cursor: SQLAlchemy's row
+    processing costs more than the query on a month's rows. A database error is one StoreError line."""
     import pandas as pd
 
-    sql = str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
-    raw = store.engine.raw_connection()
     try:
-        cursor = raw.cursor()
-        cursor.execute(sql)
-        columns = [d[0] for d in cursor.description]
-        return pd.DataFrame(cursor.fetchall(), columns=columns)
-    finally:
-        raw.close()
+        raw = store.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            columns = [d[0] for d in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=columns)
+        finally:
+            raw.close()
+    except (SQLAlchemyError, store.engine.dialect.dbapi.Error) as err:  # type: ignore[union-attr]
+        raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
 
 
 def load_hits(
@@ -246,7 +255,7 @@ class MonthReview:
 def month_lock(store: Store, month: str) -> tuple[str, str] | None:
     """(when, by whom) ``month`` was locked, or None."""
     query = select(month_locks.c.at, month_locks.c.by_user).where(month_locks.c.month == month)
-    found = _read(store, query)
+    found = read_frame(store, query)
     return None if found.empty else (str(found.iloc[0]["at"]), str(found.iloc[0]["by_user"]))
 
 
@@ -262,8 +271,8 @@ def load_month_review(
         as_of,
         lock[1] if lock else None,
         _per_call_review(store, month, agent, call_category, as_of),
-        _read(store, _verdict_counts(month, agent, call_category, as_of)),
-        _read(store, _adjustments(month, agent, call_category, as_of)),
+        read_frame(store, _verdict_counts(month, agent, call_category, as_of)),
+        read_frame(store, _adjustments(month, agent, call_category, as_of)),
     )
 
 
@@ -283,14 +292,7 @@ def scores_as_of(store: Store, month: str, as_of: str, agent: str | None = None)
     )
     if agent is not None:
         query = query.where(calls.c.agent_id == agent)
-    return {call_id: float(score) for call_id, score in _read(store, query).itertuples(index=False)}
-
-
-def _read(store: Store, query: Any) -> Any:
-    try:
-        return _frame(store, query)
-    except (SQLAlchemyError, store.engine.dialect.dbapi.Error) as err:  # type: ignore[union-attr]
-        raise StoreError(f"cannot read {store.display()}: {one_line(err)}") from None
+    return {call_id: float(score) for call_id, score in read_frame(store, query).itertuples(index=False)}
 
 
 def _of_month(query: Any, month: str, agent: str | None, call_category: str | None) -> Any:
@@ -329,7 +331,7 @@ def _per_call_review(store: Store, month: str, agent: str | None, call_category:
     if as_of is not None:
         appealed = appealed.where(appeals.c.opened_at <= as_of)
     frames = [
-        _read(store, _of_month(q, month, agent, call_category).group_by(table.c.call_id)).set_index("call_id")
+        read_frame(store, _of_month(q, month, agent, call_category).group_by(table.c.call_id)).set_index("call_id")
         for q, table in ((judged, verdicts), (missed, manual_findings), (appealed, appeals))
     ]
     out = pd.concat(frames, axis=1).fillna(0)

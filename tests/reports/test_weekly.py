@@ -17,8 +17,9 @@ from click.testing import CliRunner
 from qc.cli import cli
 from qc.errors import ReportError
 from qc.reports.paperwork import weekly_report
-from qc.reports.weekly import ONE_TO_ONE, TEAM_SESSION, Threshold, load_weekly, parse_week
+from qc.reports.weekly import ONE_TO_ONE, TEAM_SESSION, Threshold, load_weekly
 from qc.store import Store
+from qc.store.history import parse_week
 from tests.reports import paperwork_data as data
 
 pytestmark = pytest.mark.issue(14)
